@@ -1,0 +1,202 @@
+#include "supervisor/operation.h"
+
+#include <signal.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstddef>
+
+namespace bindsup {
+
+// ---------------------------------------------------------------- connect
+
+std::optional<Verdict> ConnectOperation::Attempt() {
+  const int fd = socket_.get();
+  if (!started_) {
+    started_ = true;
+    if (!info_.stream() || info_.nonblocking) {
+      // Exactly the program's call: a non-blocking connect answers at once
+      // (EINPROGRESS), a datagram connect never waits.
+      if (connect(fd, address_.get(), address_.len) == 0) return Return{0};
+      return Fail{errno};
+    }
+    int rc;
+    int err;
+    {
+      ScopedNonblocking nonblocking(fd);
+      if (!nonblocking.ok()) return Fail{nonblocking.error()};
+      rc = connect(fd, address_.get(), address_.len);
+      err = errno;
+    }
+    if (rc == 0) return Return{0};
+    // EALREADY: a connect the kernel restarted after a signal; the first
+    // attempt is still in progress and a blocking connect waits for it.
+    if (err == EINPROGRESS || err == EALREADY) return std::nullopt;
+    return Fail{err};
+  }
+  // Writable: the handshake finished, one way or the other. Reading SO_ERROR
+  // clears it, as the kernel's own blocking connect does (sock_error()).
+  int so_error = 0;
+  socklen_t len = sizeof(so_error);
+  if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &so_error, &len) != 0) return Fail{errno};
+  if (so_error != 0) return Fail{so_error};
+  sockaddr_storage peer;
+  socklen_t peer_len = sizeof(peer);
+  if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &peer_len) == 0) return Return{0};
+  if (errno == ENOTCONN) return std::nullopt;  // spurious wake-up
+  return Fail{errno};
+}
+
+Verdict ConnectOperation::Interrupted(bool has_timeout) {
+  return Fail{has_timeout ? EINTR : kErestartsys};
+}
+
+// A blocking connect whose SO_SNDTIMEO expires returns EINPROGRESS.
+Verdict ConnectOperation::TimedOut() { return Fail{EINPROGRESS}; }
+
+// ---------------------------------------------------------------- one message
+
+MessageSender::Step MessageSender::Advance(const Target& target, int fd, const SocketInfo& info,
+                                           bool may_block) {
+  const bool stream = info.stream();
+  for (;;) {
+    const bool need_payload = chunk_.empty() && sent_ < message_.total;
+    if (need_payload) {
+      size_t max = stream ? kStreamChunk : message_.total;
+      if (!stream && message_.total > kMaxDatagramCopy) return {Outcome::kError, EMSGSIZE};
+      auto chunk = ReadPayload(target, message_, sent_, max);
+      if (!chunk) {
+        if (sent_ > 0) return {Outcome::kDone};
+        return {Outcome::kError, chunk.error().code};
+      }
+      chunk_ = std::move(*chunk);
+      chunk_offset_ = sent_;
+    }
+    iovec iov{chunk_.data() + (sent_ - chunk_offset_), chunk_.size() - (sent_ - chunk_offset_)};
+    msghdr header{};
+    if (message_.name.len > 0) {
+      header.msg_name = const_cast<sockaddr*>(message_.name.get());
+      header.msg_namelen = message_.name.len;
+    }
+    header.msg_iov = &iov;
+    header.msg_iovlen = 1;
+    if (!attempted_ && !message_.control.empty()) {
+      header.msg_control = message_.control.data();
+      header.msg_controllen = message_.control.size();
+    }
+    // Never block the supervisor; never let the kernel send SIGPIPE to it.
+    ssize_t n = sendmsg(fd, &header, flags_ | MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n < 0) {
+      int err = errno;
+      if (err == EAGAIN || err == EWOULDBLOCK) {
+        if (!may_block) return sent_ > 0 ? Step{Outcome::kDone} : Step{Outcome::kError, EAGAIN};
+        return {Outcome::kWouldBlock};
+      }
+      if (err == EINPROGRESS && (flags_ & MSG_FASTOPEN) != 0 && may_block) {
+        // TCP Fast Open without a cookie: the SYN is out; a blocking call
+        // waits for the handshake and then sends the data normally.
+        attempted_ = true;
+        flags_ &= ~MSG_FASTOPEN;
+        message_.name.len = 0;
+        return {Outcome::kWouldBlock};
+      }
+      // The kernel raises SIGPIPE in the calling thread unless MSG_NOSIGNAL.
+      if (err == EPIPE && (flags_ & MSG_NOSIGNAL) == 0) (void)target.SendSignal(SIGPIPE);
+      if (sent_ > 0) return {Outcome::kDone};
+      return {Outcome::kError, err};
+    }
+    attempted_ = true;
+    sent_ += static_cast<size_t>(n);
+    if (sent_ - chunk_offset_ >= chunk_.size()) chunk_.clear();
+    if (!stream) {
+      sent_ = static_cast<size_t>(n);
+      return {Outcome::kDone};
+    }
+    if (sent_ >= message_.total) return {Outcome::kDone};
+    // A non-blocking stream send returns a short count; a blocking one goes on.
+    if (!may_block) return {Outcome::kDone};
+    // Drop the destination after the first successful send (TFO or a
+    // connected stream ignores it anyway).
+    message_.name.len = 0;
+  }
+}
+
+// ---------------------------------------------------------------- sendto / sendmsg
+
+std::optional<Verdict> SendOperation::Attempt() {
+  MessageSender::Step step = sender_.Advance(target_, socket_.get(), info_, may_block_);
+  switch (step.outcome) {
+    case MessageSender::Outcome::kDone:
+      return Return{static_cast<std::int64_t>(sender_.sent())};
+    case MessageSender::Outcome::kWouldBlock:
+      return std::nullopt;
+    case MessageSender::Outcome::kError:
+      return Fail{step.error};
+  }
+  return Fail{EIO};
+}
+
+Verdict SendOperation::Interrupted(bool has_timeout) {
+  if (sender_.sent() > 0) return Return{static_cast<std::int64_t>(sender_.sent())};
+  return Fail{has_timeout ? EINTR : kErestartsys};
+}
+
+Verdict SendOperation::TimedOut() {
+  if (sender_.sent() > 0) return Return{static_cast<std::int64_t>(sender_.sent())};
+  return Fail{EAGAIN};
+}
+
+// ---------------------------------------------------------------- sendmmsg
+
+SendMmsgOperation::SendMmsgOperation(Target target, UniqueFd socket, SocketInfo info,
+                                     std::vector<OutgoingMessage> messages, int flags,
+                                     std::uint64_t vector_addr)
+    : Operation(std::move(target), std::move(socket), std::move(info)),
+      vector_addr_(vector_addr),
+      may_block_(!info_.nonblocking && (flags & MSG_DONTWAIT) == 0) {
+  senders_.reserve(messages.size());
+  for (OutgoingMessage& m : messages) senders_.emplace_back(std::move(m), flags);
+}
+
+bool SendMmsgOperation::Complete(size_t len) {
+  auto msg_len = static_cast<unsigned int>(len);
+  std::uint64_t addr = vector_addr_ + index_ * sizeof(mmsghdr) + offsetof(mmsghdr, msg_len);
+  Status s = target_.Write(addr, std::as_bytes(std::span(&msg_len, 1)));
+  if (!s) return false;
+  ++index_;
+  return true;
+}
+
+Verdict SendMmsgOperation::Partial(const Verdict& if_none) {
+  if (index_ < senders_.size() && senders_[index_].sent() > 0)
+    (void)Complete(senders_[index_].sent());
+  if (index_ > 0) return Return{static_cast<std::int64_t>(index_)};
+  return if_none;
+}
+
+std::optional<Verdict> SendMmsgOperation::Attempt() {
+  while (index_ < senders_.size()) {
+    MessageSender::Step step = senders_[index_].Advance(target_, socket_.get(), info_, may_block_);
+    switch (step.outcome) {
+      case MessageSender::Outcome::kDone:
+        if (!Complete(senders_[index_].sent())) {
+          return index_ > 0 ? Verdict{Return{static_cast<std::int64_t>(index_)}} : Fail{EFAULT};
+        }
+        break;
+      case MessageSender::Outcome::kWouldBlock:
+        return std::nullopt;
+      case MessageSender::Outcome::kError:
+        // The kernel returns the count when some messages went out.
+        return Partial(Fail{step.error});
+    }
+  }
+  return Return{static_cast<std::int64_t>(index_)};
+}
+
+Verdict SendMmsgOperation::Interrupted(bool has_timeout) {
+  return Partial(Fail{has_timeout ? EINTR : kErestartsys});
+}
+
+Verdict SendMmsgOperation::TimedOut() { return Partial(Fail{EAGAIN}); }
+
+}  // namespace bindsup

@@ -1,0 +1,141 @@
+// Calls the supervisor performs on the program's behalf.
+//
+// An Operation owns the duplicated socket and everything copied from the
+// program, and performs the call without ever blocking the supervisor:
+// Attempt() makes as much progress as the socket allows and either returns the
+// call's final verdict or asks to wait until the socket is writable. When the
+// program's socket is non-blocking (or MSG_DONTWAIT was given), Attempt()
+// never asks to wait: it answers like the kernel does (EAGAIN, EINPROGRESS, a
+// short count). When it is blocking, BlockingWait (blocking_wait.h) drives the
+// operation and turns a signal or SO_SNDTIMEO into the kernel's answer.
+//
+// Every kernel rule an Operation reproduces is noted where it is applied.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "supervisor/message.h"
+#include "supervisor/sockaddr.h"
+#include "supervisor/socket_info.h"
+#include "supervisor/target.h"
+#include "supervisor/unique_fd.h"
+#include "supervisor/verdict.h"
+
+namespace bindsup {
+
+class Operation {
+ public:
+  Operation(Target target, UniqueFd socket, SocketInfo info)
+      : target_(std::move(target)), socket_(std::move(socket)), info_(std::move(info)) {}
+  virtual ~Operation() = default;
+
+  // Final verdict, or nullopt to be called again once the socket is writable.
+  virtual std::optional<Verdict> Attempt() = 0;
+
+  // The kernel's answer when a signal interrupts the wait. `has_timeout`: the
+  // socket has SO_SNDTIMEO set (the kernel then returns EINTR instead of
+  // restarting; sock_intr_errno()).
+  virtual Verdict Interrupted(bool has_timeout) = 0;
+
+  // The kernel's answer when SO_SNDTIMEO expires.
+  virtual Verdict TimedOut() = 0;
+
+  int fd() const { return socket_.get(); }
+  const Target& target() const { return target_; }
+  const SocketInfo& info() const { return info_; }
+
+ protected:
+  Target target_;
+  UniqueFd socket_;
+  SocketInfo info_;
+};
+
+// connect(). A blocking stream connect is started non-blocking (O_NONBLOCK is
+// set on the shared file description for the duration of the connect() call
+// only) and completed when the socket becomes writable; a datagram connect
+// never blocks.
+class ConnectOperation final : public Operation {
+ public:
+  ConnectOperation(Target target, UniqueFd socket, SocketInfo info, SockAddr address)
+      : Operation(std::move(target), std::move(socket), std::move(info)), address_(address) {}
+
+  std::optional<Verdict> Attempt() override;
+  Verdict Interrupted(bool has_timeout) override;
+  Verdict TimedOut() override;
+
+ private:
+  SockAddr address_;
+  bool started_ = false;
+};
+
+// Sends one message (sendto or sendmsg) from the supervisor's copy.
+class MessageSender {
+ public:
+  enum class Outcome { kDone, kWouldBlock, kError };
+  struct Step {
+    Outcome outcome;
+    int error = 0;  // for kError
+  };
+
+  MessageSender(OutgoingMessage message, int flags) : message_(std::move(message)), flags_(flags) {}
+
+  // Sends what the socket accepts now. kDone: the message is complete (a
+  // datagram was sent; a stream sent everything, or what it could when
+  // `may_block` is false). kWouldBlock: nothing more can be sent now and the
+  // caller may wait. kError: the call fails with `error` (after sent() bytes).
+  Step Advance(const Target& target, int fd, const SocketInfo& info, bool may_block);
+
+  size_t sent() const { return sent_; }
+
+ private:
+  OutgoingMessage message_;
+  int flags_;
+  size_t sent_ = 0;
+  std::vector<std::byte> chunk_;  // payload read but not yet sent
+  size_t chunk_offset_ = 0;       // message offset of chunk_[0]
+  bool attempted_ = false;
+};
+
+// sendto() or sendmsg().
+class SendOperation final : public Operation {
+ public:
+  SendOperation(Target target, UniqueFd socket, SocketInfo info, OutgoingMessage message, int flags)
+      : Operation(std::move(target), std::move(socket), std::move(info)),
+        sender_(std::move(message), flags),
+        may_block_(!info_.nonblocking && (flags & MSG_DONTWAIT) == 0) {}
+
+  std::optional<Verdict> Attempt() override;
+  Verdict Interrupted(bool has_timeout) override;
+  Verdict TimedOut() override;
+
+ private:
+  MessageSender sender_;
+  bool may_block_;
+};
+
+// sendmmsg(): messages are sent in order; msg_len of each sent message is
+// written back into the program's mmsghdr array, as the kernel does.
+class SendMmsgOperation final : public Operation {
+ public:
+  SendMmsgOperation(Target target, UniqueFd socket, SocketInfo info,
+                    std::vector<OutgoingMessage> messages, int flags, std::uint64_t vector_addr);
+
+  std::optional<Verdict> Attempt() override;
+  Verdict Interrupted(bool has_timeout) override;
+  Verdict TimedOut() override;
+
+ private:
+  // Records message `index_` as sent with `len` bytes. False if msg_len could
+  // not be written.
+  bool Complete(size_t len);
+  Verdict Partial(const Verdict& if_none);
+
+  std::vector<MessageSender> senders_;
+  std::uint64_t vector_addr_;
+  bool may_block_;
+  size_t index_ = 0;
+};
+
+}  // namespace bindsup

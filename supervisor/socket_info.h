@@ -1,0 +1,51 @@
+// What the supervisor needs to know about a duplicated socket before acting
+// on it.
+#pragma once
+
+#include <string>
+
+#include "supervisor/result.h"
+
+namespace bindsup {
+
+struct SocketInfo {
+  int domain = 0;            // SO_DOMAIN
+  int type = 0;              // SO_TYPE
+  bool nonblocking = false;  // O_NONBLOCK on the shared open file description
+  // SO_BINDTODEVICE: the device the socket is bound to; empty if unbound.
+  // Only read for AF_INET/AF_INET6.
+  std::string device;
+
+  bool inet() const;
+  bool stream() const;
+};
+
+// Inspects the socket behind `fd`. Error ENOTSOCK for anything else, exactly
+// the errno the kernel gives a program that connects a non-socket.
+Result<SocketInfo> InspectSocket(int fd);
+
+// The socket's SO_SNDTIMEO in milliseconds; 0 means no timeout.
+Result<long> SendTimeoutMs(int fd);
+
+// Sets or clears O_NONBLOCK for the duration of a scope, then restores the
+// flags exactly. Used to run a connect() that must not block the supervisor.
+class ScopedNonblocking {
+ public:
+  explicit ScopedNonblocking(int fd);
+  ~ScopedNonblocking();
+  ScopedNonblocking(const ScopedNonblocking&) = delete;
+  ScopedNonblocking& operator=(const ScopedNonblocking&) = delete;
+
+  // False if the flags could not be read or set: the caller must then not
+  // issue the call, which would block.
+  bool ok() const { return error_ == 0; }
+  int error() const { return error_; }
+
+ private:
+  int fd_;
+  int saved_flags_;
+  int error_ = 0;
+  bool changed_ = false;
+};
+
+}  // namespace bindsup

@@ -1,0 +1,246 @@
+#include "supervisor/supervisor.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <fstream>
+#include <sstream>
+
+#include "filter/filter.h"
+#include "filter/syscall_table.h"
+#include "supervisor/child.h"
+#include "supervisor/errno_name.h"
+#include "supervisor/exit_status.h"
+
+namespace bindsup {
+namespace {
+
+using boost::asio::posix::stream_descriptor;
+
+int DupCloexec(int fd) { return fcntl(fd, F_DUPFD_CLOEXEC, 3); }
+
+// Processes the kernel reparented to us (we are a child subreaper).
+std::vector<pid_t> DirectChildren() {
+  std::vector<pid_t> out;
+  std::string path = "/proc/self/task/" + std::to_string(getpid()) + "/children";
+  std::ifstream in(path);
+  pid_t pid;
+  while (in >> pid) out.push_back(pid);
+  return out;
+}
+
+}  // namespace
+
+Supervisor::Supervisor(Config config, Logger& log)
+    : config_(std::move(config)), log_(log), binding_(config_.interface) {}
+
+Supervisor::~Supervisor() = default;
+
+int Supervisor::Run(const std::vector<std::string>& command) {
+  auto program = filter::BuildProgram(filter::FilterConfig{config_.bind_listeners});
+  if (!program) {
+    log_.Error("cannot build the seccomp filter: {}", program.error().Message());
+    return kExitOwnError;
+  }
+  auto readiness = ReadinessWatcher::Create(io_);
+  if (!readiness) {
+    log_.Error("{}", readiness.error().Message());
+    return kExitOwnError;
+  }
+  readiness_ = std::move(*readiness);
+  auto signals = SignalFd::Create();
+  if (!signals) {
+    log_.Error("{}", signals.error().Message());
+    return kExitOwnError;
+  }
+  signals_ = std::move(*signals);
+
+  // bindsup performs sends with MSG_NOSIGNAL, but a closed stderr must not
+  // kill it either. The child gets the original disposition back.
+  ChildSpec spec;
+  struct sigaction ignore {};
+  ignore.sa_handler = SIG_IGN;
+  sigaction(SIGPIPE, &ignore, &spec.original_sigpipe);
+  // Orphans of the tree come to us, so we can reap them and see it end.
+  prctl(PR_SET_CHILD_SUBREAPER, 1);
+
+  spec.argv = command;
+  spec.program = &*program;
+  spec.no_new_privs = !HasCapSysAdmin();
+  spec.original_mask = signals_->original_mask();
+  SpawnOutcome spawned = SpawnChild(spec);
+  if (spawned.setup_error) {
+    log_.Error("cannot start '{}': {}", command[0], spawned.setup_error->Message());
+    return kExitOwnError;
+  }
+  if (!spawned.child) {
+    int status = ExitStatusForExecError(spawned.exec_error);
+    log_.Error("{}: {}", command[0],
+               status == kExitNotFound ? "command not found" : std::strerror(spawned.exec_error));
+    return status;
+  }
+  Child& child = *spawned.child;
+  child_pid_ = child.pid;
+  child_pidfd_ = std::move(child.pidfd);
+  listener_ = std::make_unique<SeccompListener>(std::move(child.listener));
+  log_.Info("supervising '{}' (pid {}) on interface {}{}", command[0], child_pid_,
+            config_.interface, spec.no_new_privs ? " (no_new_privs)" : "");
+  if (Status s = listener_->EnableSyncWakeUp(); !s) log_.Info("{}", s.error().Message());
+
+  listener_wait_.emplace(io_, DupCloexec(listener_->fd()));
+  child_wait_.emplace(io_, DupCloexec(child_pidfd_.get()));
+  signal_wait_.emplace(io_, DupCloexec(signals_->fd()));
+  ArmListener();
+  ArmChild();
+  ArmSignals();
+  io_.run();
+  return exit_status_.value_or(kExitOwnError);
+}
+
+// ------------------------------------------------------------------ listener
+
+void Supervisor::ArmListener() {
+  listener_wait_->async_wait(stream_descriptor::wait_read,
+                             [this](const boost::system::error_code& ec) { OnListener(ec); });
+}
+
+void Supervisor::OnListener(const boost::system::error_code& ec) {
+  if (ec == boost::asio::error::operation_aborted) return;
+  // A receive with nothing pending blocks, so ask first what woke us.
+  pollfd p{listener_->fd(), POLLIN, 0};
+  if (poll(&p, 1, 0) < 0) {
+    log_.Error("poll on the seccomp listener: {}", std::strerror(errno));
+    tree_gone_ = true;
+    return MaybeFinish();
+  }
+  if ((p.revents & POLLIN) != 0) {
+    auto notification = listener_->Receive();
+    if (notification) {
+      Serve(*notification);
+    } else if (notification.error().code != ENOENT) {
+      log_.Error("{}", notification.error().Message());
+      tree_gone_ = true;
+      return MaybeFinish();
+    }
+  } else if ((p.revents & (POLLHUP | POLLERR | POLLNVAL)) != 0) {
+    // No process uses the filter any more.
+    tree_gone_ = true;
+    return MaybeFinish();
+  }
+  ArmListener();
+}
+
+void Supervisor::Serve(const Notification& n) {
+  HandlerEnv env{binding_, *listener_};
+  Handling handling = HandleNotification(n, env);
+  if (!handling.operation) return Answer(n, handling.verdict, handling.detail, handling.warn);
+
+  std::optional<Verdict> verdict = handling.operation->Attempt();
+  if (verdict) return Answer(n, *verdict, handling.detail, handling.warn);
+  std::string detail = handling.detail;
+  bool warn = handling.warn;
+  Status started = BlockingWait::Start(
+      io_, *readiness_, *listener_, n.id, std::move(handling.operation),
+      [this, n, detail, warn](const Verdict& v) { Answer(n, v, detail, warn); });
+  if (!started) Answer(n, Fail{EIO}, detail + ": " + started.error().Message(), true);
+}
+
+void Supervisor::Answer(const Notification& n, const Verdict& verdict, const std::string& detail,
+                        bool warn) {
+  Status sent = listener_->Respond(n.id, verdict);
+  std::string line = fmt::format("{} (tid {}): {} -> {}", filter::SyscallName(n.nr), n.tid, detail,
+                                 Describe(verdict));
+  if (!sent && sent.error().code != ENOENT) {
+    log_.Error("{}: cannot answer: {}", line, sent.error().Message());
+    return;
+  }
+  if (!sent) line += " (thread gone)";
+  if (warn) {
+    log_.Warn("{}", line);
+  } else {
+    log_.Info("{}", line);
+  }
+}
+
+// ------------------------------------------------------------------ child and signals
+
+void Supervisor::ArmChild() {
+  child_wait_->async_wait(stream_descriptor::wait_read,
+                          [this](const boost::system::error_code& ec) {
+                            if (ec == boost::asio::error::operation_aborted) return;
+                            Reap();
+                          });
+}
+
+void Supervisor::ArmSignals() {
+  signal_wait_->async_wait(stream_descriptor::wait_read,
+                           [this](const boost::system::error_code& ec) { OnSignals(ec); });
+}
+
+void Supervisor::OnSignals(const boost::system::error_code& ec) {
+  if (ec == boost::asio::error::operation_aborted) return;
+  signalfd_siginfo info;
+  while (signals_->Read(info)) {
+    int sig = static_cast<int>(info.ssi_signo);
+    if (sig == SIGCHLD) {
+      Reap();
+    } else {
+      Forward(sig, info);
+    }
+  }
+  if (!io_.stopped()) ArmSignals();
+}
+
+void Supervisor::Forward(int sig, const signalfd_siginfo& info) {
+  // A signal the terminal sent to the foreground process group (SI_KERNEL)
+  // reached the command too: forwarding it would deliver it twice.
+  const bool from_terminal = info.ssi_code == SI_KERNEL;
+  if (!exit_status_) {
+    if (from_terminal) return;
+    if (syscall(SYS_pidfd_send_signal, child_pidfd_.get(), sig, nullptr, 0) != 0 &&
+        errno != ESRCH) {
+      log_.Error("cannot forward signal {} to the command: {}", sig, std::strerror(errno));
+    }
+    return;
+  }
+  // The command is gone; processes of the tree remain.
+  if (!IsTerminating(sig)) return;
+  if (stop_requested_) {
+    log_.Error("stopping; {} remaining process(es) lose their supervisor and their network",
+               DirectChildren().size());
+    io_.stop();
+    return;
+  }
+  stop_requested_ = true;
+  for (pid_t pid : DirectChildren()) kill(pid, sig);
+}
+
+void Supervisor::Reap() {
+  for (;;) {
+    siginfo_t info{};
+    if (waitid(P_ALL, 0, &info, WEXITED | WNOHANG) != 0 || info.si_pid == 0) break;
+    if (info.si_pid == child_pid_) {
+      exit_status_ = ExitStatusFor(info);
+      log_.Info("command exited with status {}", *exit_status_);
+    }
+  }
+  if (exit_status_ && child_wait_) {
+    boost::system::error_code ignored;
+    child_wait_->close(ignored);
+    child_wait_.reset();
+  } else if (child_wait_) {
+    ArmChild();
+  }
+  MaybeFinish();
+}
+
+void Supervisor::MaybeFinish() {
+  if (exit_status_ && tree_gone_) io_.stop();
+}
+
+}  // namespace bindsup

@@ -1,0 +1,132 @@
+#include "supervisor/target.h"
+
+#include <fcntl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <array>
+#include <charconv>
+#include <string>
+#include <string_view>
+
+namespace bindsup {
+namespace {
+
+// Linux 6.9 (uapi linux/pidfd.h); Debian 12's headers predate it.
+constexpr unsigned kPidfdThread = O_EXCL;
+
+std::string Tid(pid_t tid) { return "tid " + std::to_string(tid); }
+
+bool ParseHex(std::string_view text, std::uint64_t& out) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), out, 16);
+  return ec == std::errc() && ptr != text.data();
+}
+
+}  // namespace
+
+bool SignalState::InterruptsCall() const {
+  std::uint64_t deliverable = thread_pending & ~blocked & ~ignored;
+  if (threads <= 1) deliverable |= process_pending & ~blocked & ~ignored;
+  return deliverable != 0;
+}
+
+Result<SignalState> ParseSignalState(std::string_view status) {
+  SignalState state;
+  int found = 0;
+  while (!status.empty()) {
+    size_t eol = status.find('\n');
+    std::string_view line = status.substr(0, eol);
+    status.remove_prefix(eol == std::string_view::npos ? status.size() : eol + 1);
+    size_t colon = line.find(':');
+    if (colon == std::string_view::npos) continue;
+    std::string_view key = line.substr(0, colon);
+    std::string_view value = line.substr(colon + 1);
+    std::uint64_t* field = nullptr;
+    if (key == "SigPnd") field = &state.thread_pending;
+    if (key == "ShdPnd") field = &state.process_pending;
+    if (key == "SigBlk") field = &state.blocked;
+    if (key == "SigIgn") field = &state.ignored;
+    if (field != nullptr) {
+      if (!ParseHex(value, *field)) return Error{EINVAL, "parse /proc status " + std::string(key)};
+      ++found;
+    } else if (key == "Threads") {
+      while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+        value.remove_prefix(1);
+      std::from_chars(value.data(), value.data() + value.size(), state.threads);
+    }
+  }
+  if (found != 4) return Error{EINVAL, "parse /proc status: signal fields missing"};
+  return state;
+}
+
+Result<Target> Target::Open(pid_t tid) {
+  if (tid <= 0) return Error{ESRCH, "thread not visible in bindsup's pid namespace"};
+  int fd = static_cast<int>(syscall(SYS_pidfd_open, tid, kPidfdThread));
+  if (fd < 0) return Error::FromErrno("pidfd_open(" + Tid(tid) + ")");
+  return Target(tid, UniqueFd(fd));
+}
+
+Result<UniqueFd> Target::GetFd(int fd) const {
+  int dup = static_cast<int>(syscall(SYS_pidfd_getfd, pidfd_.get(), fd, 0));
+  if (dup < 0)
+    return Error::FromErrno("pidfd_getfd(" + Tid(tid_) + ", fd " + std::to_string(fd) + ")");
+  return UniqueFd(dup);
+}
+
+Status Target::Read(std::uint64_t addr, std::span<std::byte> out) const {
+  if (out.empty()) return {};
+  iovec local{out.data(), out.size()};
+  iovec remote{reinterpret_cast<void*>(addr), out.size()};
+  ssize_t n = process_vm_readv(tid_, &local, 1, &remote, 1, 0);
+  if (n < 0) return Error::FromErrno("process_vm_readv(" + Tid(tid_) + ")");
+  if (static_cast<size_t>(n) != out.size()) return Error{EFAULT, "process_vm_readv: short read"};
+  return {};
+}
+
+Result<size_t> Target::ReadScattered(std::span<const iovec> remote,
+                                     std::span<std::byte> out) const {
+  if (out.empty() || remote.empty()) return size_t{0};
+  iovec local{out.data(), out.size()};
+  ssize_t n = process_vm_readv(tid_, &local, 1, remote.data(), remote.size(), 0);
+  if (n < 0) {
+    if (errno == EFAULT) return size_t{0};
+    return Error::FromErrno("process_vm_readv(" + Tid(tid_) + ")");
+  }
+  return static_cast<size_t>(n);
+}
+
+Status Target::Write(std::uint64_t addr, std::span<const std::byte> data) const {
+  if (data.empty()) return {};
+  iovec local{const_cast<std::byte*>(data.data()), data.size()};
+  iovec remote{reinterpret_cast<void*>(addr), data.size()};
+  ssize_t n = process_vm_writev(tid_, &local, 1, &remote, 1, 0);
+  if (n < 0) return Error::FromErrno("process_vm_writev(" + Tid(tid_) + ")");
+  if (static_cast<size_t>(n) != data.size()) return Error{EFAULT, "process_vm_writev: short write"};
+  return {};
+}
+
+Result<SignalState> Target::ReadSignalState() const {
+  std::string path = "/proc/" + std::to_string(tid_) + "/status";
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return Error::FromErrno("open " + path);
+  std::array<char, 4096> buf;
+  std::string text;
+  for (;;) {
+    ssize_t n = read(fd.get(), buf.data(), buf.size());
+    if (n < 0) return Error::FromErrno("read " + path);
+    if (n == 0) break;
+    text.append(buf.data(), static_cast<size_t>(n));
+  }
+  return ParseSignalState(text);
+}
+
+Status Target::SendSignal(int sig) const {
+  // A PIDFD_THREAD pidfd signals that thread only.
+  if (syscall(SYS_pidfd_send_signal, pidfd_.get(), sig, nullptr, 0) != 0) {
+    return Error::FromErrno("pidfd_send_signal(" + Tid(tid_) + ")");
+  }
+  return {};
+}
+
+}  // namespace bindsup

@@ -1,0 +1,46 @@
+// The answer a handler gives to a trapped system call.
+//
+// Handlers never talk to the kernel's listener themselves: they return a
+// Verdict and Supervisor::Answer() turns it into the one
+// SECCOMP_IOCTL_NOTIF_SEND reply. A handler that starts an operation which
+// finishes later (a blocking connect) returns Deferred; the operation then
+// delivers its own final verdict through the same Answer().
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <variant>
+
+namespace bindsup {
+
+// Let the kernel run the call as the program issued it. Only allowed where the
+// decision does not depend on anything the program can change afterwards
+// (memory, or which file sits behind an fd number).
+struct Continue {};
+
+// The call returns `value` (>= 0).
+struct Return {
+  std::int64_t value = 0;
+};
+
+// The call fails with errno `error` (> 0). Kernel-internal restart codes
+// (ERESTARTSYS) are allowed when a signal is pending for the thread; see
+// blocking_op.h.
+struct Fail {
+  int error = 0;
+};
+
+// An operation took ownership of the notification and will answer it later.
+struct Deferred {};
+
+using Verdict = std::variant<Continue, Return, Fail, Deferred>;
+
+// "continue", "return 3", "fail ECONNREFUSED", "deferred".
+std::string Describe(const Verdict& verdict);
+
+// Kernel-internal errno that makes the kernel restart the call if the
+// interrupting signal's handler has SA_RESTART, and return EINTR otherwise.
+// Never visible to the program when a signal is pending.
+inline constexpr int kErestartsys = 512;
+
+}  // namespace bindsup
