@@ -1,0 +1,47 @@
+# Front door. The build itself is CMake; this installs what it needs first.
+#
+#   make demo    build, then show the two uplinks side by side (root)
+#   make test    build with sanitizers and run the whole suite (root for
+#                the namespace tests)
+#   make build | install | lint | format | clean
+
+BUILD      ?= build
+TEST_BUILD ?= build-test
+JOBS       ?= $(shell nproc)
+
+# Debian 12 packages: to build, to test, to demo.
+PACKAGES := cmake g++ make pkg-config libseccomp-dev libboost-dev libfmt-dev \
+            libgtest-dev golang-go iproute2 util-linux curl busybox-static microsocks
+
+.PHONY: all deps build test demo install lint format clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh $(PACKAGES)
+
+build: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake --build $(BUILD) -j$(JOBS)
+
+test: deps
+	cmake -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=Debug -DBINDSUP_SANITIZE=ON
+	cmake --build $(TEST_BUILD) -j$(JOBS)
+	cd $(TEST_BUILD) && ctest -j$(JOBS) --output-on-failure
+	@scripts/check-no-leftovers.sh
+
+demo: build
+	scripts/demo.sh $(BUILD)
+
+install: build
+	cmake --install $(BUILD)
+
+lint: deps
+	@scripts/install-deps.sh clang-format
+	clang-format --dry-run -Werror $$(git ls-files '*.cc' '*.h')
+
+format:
+	clang-format -i $$(git ls-files '*.cc' '*.h')
+
+clean:
+	rm -rf $(BUILD) $(TEST_BUILD)

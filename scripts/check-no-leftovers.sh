@@ -1,0 +1,13 @@
+#!/bin/sh
+# After the tests: every namespace and lab state they created must be gone.
+set -eu
+left=$(ip netns list 2>/dev/null | grep -E '^bsup[0-9]+-' || true)
+if [ -n "$left" ]; then
+  echo "tests left network namespaces behind:" >&2
+  echo "$left" >&2
+  exit 1
+fi
+if [ -d /run/bindsup-lab ] && [ -n "$(ls -A /run/bindsup-lab)" ]; then
+  echo "tests left lab state behind in /run/bindsup-lab" >&2
+  exit 1
+fi

@@ -1,0 +1,62 @@
+// The namespace lab (tests/lab/lab.sh) from C++: one client namespace with
+// two uplinks to a router namespace that runs the address server.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tests/support/subprocess.h"
+
+namespace bindsup::testing {
+
+inline constexpr char kServer4[] = "10.200.0.1";
+inline constexpr char kServer6[] = "fd00:200::1";
+inline constexpr char kUplink1v4[] = "10.201.1.2";
+inline constexpr char kUplink2v4[] = "10.201.2.2";
+inline constexpr char kUplink1v6[] = "fd00:201:1::2";
+inline constexpr char kUplink2v6[] = "fd00:201:2::2";
+
+// Network namespaces need root. CI runs as root, so there these tests run;
+// elsewhere they are skipped with this message rather than failing.
+#define BINDSUP_REQUIRE_ROOT()                                             \
+  do {                                                                     \
+    if (geteuid() != 0) GTEST_SKIP() << "needs root (network namespaces)"; \
+  } while (0)
+
+class Lab {
+ public:
+  // Builds a fresh lab; nullptr (with the reason in `error`) on failure.
+  static std::unique_ptr<Lab> Create(std::string* error);
+  ~Lab();
+
+  std::string client_ns() const { return name_ + "-c"; }
+  std::string router_ns() const { return name_ + "-r"; }
+
+  // argv prefixed with "ip netns exec <namespace>".
+  std::vector<std::string> Client(const std::vector<std::string>& argv) const;
+  std::vector<std::string> Router(const std::vector<std::string>& argv) const;
+
+  RunResult InClient(const std::vector<std::string>& argv, const RunOptions& options = {}) const;
+  RunResult InRouter(const std::vector<std::string>& argv, const RunOptions& options = {}) const;
+
+  // Packets sent so far by a client-side interface (uplink1, uplink2).
+  long TxPackets(const std::string& device) const;
+
+ private:
+  explicit Lab(std::string name) : name_(std::move(name)) {}
+  std::string name_;
+};
+
+// Path of the bindsup binary under test.
+std::string Bindsup();
+
+// The addresses a client reported: every non-empty output line, without a
+// leading "peer " (the probe and Go client print one; curl and wget print the
+// bare body).
+std::vector<std::string> Peers(const std::string& output);
+
+}  // namespace bindsup::testing
