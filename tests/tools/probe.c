@@ -6,6 +6,10 @@
  *   probe threads N ADDR PORT     N threads connect at the same moment
  *   probe fork ADDR PORT          double fork; the grandchild (a daemon whose
  *                                 parents are gone) connects after 300 ms
+ *   probe slow-fast SLOW FAST PORT  one thread connects (blocking) to SLOW,
+ *                                 which never answers; 200 ms later another
+ *                                 connects to FAST and prints "peer X" and
+ *                                 "fast-ms N"; then "slow <result>"
  *   probe after-signal ADDR PORT  print "ready PID", wait for SIGUSR1, then do
  *                                 what "tcp" does
  *   probe wait-signal             print "ready", print "got N" for each of
@@ -27,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 static socklen_t make_addr(const char* host, const char* port, struct sockaddr_storage* ss) {
@@ -174,6 +179,40 @@ static int wait_signal(void) {
   }
 }
 
+static long now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+static void* slow_main(void* p) {
+  struct thread_arg* a = p;
+  struct sockaddr_storage ss;
+  socklen_t len = make_addr(a->host, a->port, &ss);
+  int fd = socket(ss.ss_family, SOCK_STREAM, 0);
+  int rc = connect(fd, (struct sockaddr*)&ss, len);
+  int err = errno;
+  static char result[128];
+  snprintf(result, sizeof(result), "slow %s", rc == 0 ? "connected" : strerror(err));
+  close(fd);
+  return result;
+}
+
+static int slow_fast(const char* slow, const char* fast, const char* port) {
+  struct thread_arg arg = {slow, port, NULL};
+  pthread_t t;
+  pthread_create(&t, NULL, slow_main, &arg);
+  usleep(200 * 1000);
+  long start = now_ms();
+  int rc = tcp(fast, port, 0);
+  printf("fast-ms %ld\n", now_ms() - start);
+  fflush(stdout);
+  void* result;
+  pthread_join(t, &result);
+  printf("%s\n", (char*)result);
+  return rc;
+}
+
 static int after_signal(const char* host, const char* port) {
   sigset_t set;
   sigemptyset(&set);
@@ -192,6 +231,7 @@ int main(int argc, char** argv) {
   if (argc >= 4 && strcmp(argv[1], "udp") == 0) return udp(argv[2], argv[3]);
   if (argc >= 5 && strcmp(argv[1], "threads") == 0) return threads(atoi(argv[2]), argv[3], argv[4]);
   if (argc >= 4 && strcmp(argv[1], "fork") == 0) return daemonized(argv[2], argv[3]);
+  if (argc >= 5 && strcmp(argv[1], "slow-fast") == 0) return slow_fast(argv[2], argv[3], argv[4]);
   if (argc >= 4 && strcmp(argv[1], "after-signal") == 0) return after_signal(argv[2], argv[3]);
   if (argc >= 2 && strcmp(argv[1], "wait-signal") == 0) return wait_signal();
   fprintf(stderr, "usage: probe tcp|tcp-nb|udp ADDR PORT | threads N ADDR PORT | fork ADDR PORT | wait-signal\n");

@@ -1,0 +1,77 @@
+// Failing closed when the interface goes away, and concurrency: a call stuck
+// on a slow destination must not hold up the program's other calls.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <chrono>
+#include <sstream>
+
+#include "tests/integration/lab.h"
+
+namespace bindsup::testing {
+namespace {
+
+using std::chrono::milliseconds;
+
+class FailClosed : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    BINDSUP_REQUIRE_ROOT();
+    std::string error;
+    lab_ = Lab::Create(&error);
+    ASSERT_NE(lab_, nullptr) << error;
+  }
+
+  // Starts a probe under bindsup that connects when told to; runs `change`
+  // on the lab first; returns the probe's output after the attempt.
+  std::string ConnectAfter(const std::vector<std::string>& change) {
+    Background b(lab_->Client(
+        {Bindsup(), "-i", "uplink2", "--", ToolPath("probe"), "after-signal", kServer4, "8080"}));
+    EXPECT_TRUE(b.WaitForOutput("\n", milliseconds(10000)));
+    std::istringstream ready(b.output());
+    std::string word;
+    int probe_pid = 0;
+    ready >> word >> probe_pid;
+    EXPECT_GT(probe_pid, 0);
+    EXPECT_EQ(lab_->InClient(change).exit_code, 0);
+    uplink1_before_ = lab_->TxPackets("uplink1");
+    kill(probe_pid, SIGUSR1);
+    RunResult r = b.Wait(milliseconds(10000));
+    EXPECT_EQ(r.exit_code, 1) << r.Describe();
+    return r.out;
+  }
+
+  std::unique_ptr<Lab> lab_;
+  long uplink1_before_ = -1;
+};
+
+TEST_F(FailClosed, InterfaceDownMeansNoConnection) {
+  std::string out = ConnectAfter({"ip", "link", "set", "uplink2", "down"});
+  EXPECT_NE(out.find("error connect: Network is unreachable"), std::string::npos) << out;
+  EXPECT_EQ(lab_->TxPackets("uplink1"), uplink1_before_) << "fell back to the default route";
+}
+
+TEST_F(FailClosed, InterfaceGoneMeansNoConnection) {
+  std::string out = ConnectAfter({"ip", "link", "del", "uplink2"});
+  EXPECT_NE(out.find("error connect: Network is unreachable"), std::string::npos) << out;
+  EXPECT_EQ(lab_->TxPackets("uplink1"), uplink1_before_) << "fell back to the default route";
+}
+
+TEST_F(FailClosed, ASlowCallDoesNotStallTheOthers) {
+  // 10.201.2.99 is on uplink2's subnet but nobody answers ARP for it: the
+  // first connect blocks for seconds. The second must not wait for it.
+  RunResult r = lab_->InClient({Bindsup(), "-i", "uplink2", "--", ToolPath("probe"), "slow-fast",
+                                "10.201.2.99", kServer4, "8080"});
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  EXPECT_NE(r.out.find("peer " + std::string(kUplink2v4)), std::string::npos) << r.out;
+  std::istringstream in(r.out.substr(r.out.find("fast-ms ")));
+  std::string word;
+  long fast_ms = -1;
+  in >> word >> fast_ms;
+  EXPECT_GE(fast_ms, 0);
+  EXPECT_LT(fast_ms, 1000) << "the fast connection waited for the slow one";
+  EXPECT_NE(r.out.find("slow No route to host"), std::string::npos) << r.out;
+}
+
+}  // namespace
+}  // namespace bindsup::testing
