@@ -25,16 +25,20 @@ using Ctx = std::unique_ptr<void, CtxDeleter>;
 
 bool Enabled(Feature feature, const FilterConfig& config) {
   switch (feature) {
-    case Feature::kBinding:
+    case Feature::kAlways:
       return true;
     case Feature::kBindListeners:
       return config.bind_listeners;
+    case Feature::kUnprivilegedSupervisor:
+      return config.unprivileged_supervisor;
   }
   return false;
 }
 
 scmp_arg_cmp ToScmp(const ArgTest& test) {
   switch (test.cmp) {
+    case ArgTest::Cmp::kEqual:
+      return SCMP_CMP(test.index, SCMP_CMP_EQ, test.value);
     case ArgTest::Cmp::kNotEqual:
       return SCMP_CMP(test.index, SCMP_CMP_NE, test.value);
     case ArgTest::Cmp::kMaskedEqual:

@@ -14,7 +14,8 @@
 namespace bindsup::filter {
 
 struct FilterConfig {
-  bool bind_listeners = false;  // trap listen() too
+  bool bind_listeners = false;           // trap listen() too
+  bool unprivileged_supervisor = false;  // refuse prctl(PR_SET_DUMPABLE, 0)
 };
 
 // A compiled classic-BPF seccomp program.

@@ -7,10 +7,12 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <linux/sched.h>
 #include <linux/seccomp.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -92,7 +94,14 @@ sockaddr_in Loopback(int port) {
 }
 
 void SocketCalls() {
+  // Ordinary sockets are created without the supervisor.
+  close(socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP));
+  close(socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  close(socket(AF_INET, SOCK_RAW, IPPROTO_ICMP));  // EPERM without CAP_NET_RAW
+  close(socket(AF_UNIX, SOCK_SEQPACKET, 0));
+  int one = 1;
   int udp = socket(AF_INET, SOCK_DGRAM, 0);
+  setsockopt(udp, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));  // not an interface option
   sockaddr_in to = Loopback(9);
   auto* sa = reinterpret_cast<sockaddr*>(&to);
   connect(udp, sa, sizeof(to));            // trapped
@@ -121,6 +130,29 @@ TEST(Filter, TrapsExactlyTheCallsThatCanChooseARoute) {
   EXPECT_TRUE(WIFEXITED(o.wait_status) && WEXITSTATUS(o.wait_status) == 0);
   EXPECT_EQ(o.trapped,
             (std::vector<int>{SYS_connect, SYS_sendto, SYS_sendmsg, SYS_sendmmsg, SYS_sendto}));
+}
+
+TEST(Filter, TrapsEscapeHatches) {
+  Observed o = RunUnderFilter(FilterConfig{.unprivileged_supervisor = true}, [] {
+    int s = socket(AF_INET, SOCK_DGRAM, 0);
+    setsockopt(s, SOL_SOCKET, SO_BINDTODEVICE, "lo", 2);
+    ip_mreqn join{};
+    setsockopt(s, IPPROTO_IP, IP_ADD_MEMBERSHIP, &join, sizeof(join));
+    socket(AF_PACKET, SOCK_RAW, 0);
+    socket(AF_INET6, SOCK_STREAM, 262);  // MPTCP
+    syscall(SYS_io_uring_setup, 1, nullptr);
+    syscall(SYS_clone3, nullptr, 0);
+    syscall(SYS_unshare, CLONE_NEWNET);
+    prctl(PR_SET_DUMPABLE, 0);
+    prctl(PR_SET_DUMPABLE, 1);  // harmless: not trapped
+  });
+  EXPECT_EQ(o.trapped, (std::vector<int>{SYS_setsockopt, SYS_setsockopt, SYS_socket, SYS_socket,
+                                         SYS_io_uring_setup, SYS_clone3, SYS_unshare, SYS_prctl}));
+}
+
+TEST(Filter, PrctlIsOnlyTrappedForAnUnprivilegedSupervisor) {
+  Observed o = RunUnderFilter(FilterConfig{}, [] { prctl(PR_SET_DUMPABLE, 0); });
+  EXPECT_TRUE(o.trapped.empty());
 }
 
 TEST(Filter, BindListenersTrapsListen) {

@@ -8,10 +8,15 @@
 // name lookup are all derived from this table.
 //
 // What is deliberately absent matters as much: read, write, send (sendto
-// without an address), recv*, sendfile, splice, accept and socket are never
-// intercepted, so the data path of a connected socket runs at native speed.
+// without an address), recv*, sendfile, splice, accept, bind and (for the
+// ordinary socket types) socket are never intercepted, so the data path of a
+// connected socket runs at native speed.
 #pragma once
 
+#include <linux/ptrace.h>
+#include <linux/sched.h>
+#include <netinet/in.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 
@@ -24,17 +29,21 @@ namespace bindsup::filter {
 
 // What the supervisor does with a trapped call. One handler per Op.
 enum class Op : std::uint8_t {
-  kConnect,   // bind the socket, then connect it
-  kSendTo,    // bind the socket, then send to the given address
-  kSendMsg,   // bind the socket, then send the (sanitised) message
-  kSendMmsg,  // the same for each message of the vector
-  kListen,    // bind the socket, then listen (only with --bind-listeners)
+  kConnect,     // bind the socket, then connect it
+  kSendTo,      // bind the socket, then send to the given address
+  kSendMsg,     // bind the socket, then send the (sanitised) message
+  kSendMmsg,    // the same for each message of the vector
+  kListen,      // bind the socket, then listen (only with --bind-listeners)
+  kSetsockopt,  // an option that picks an interface, or joins a multicast group
+  kSocket,      // a socket type that cannot be bound (packet, MPTCP, SCTP, ...)
+  kRefuse,      // fail with SyscallSpec::error, and say why
 };
 
 // Which part of the configuration turns an entry on.
 enum class Feature : std::uint8_t {
-  kBinding,        // always on: the core promise
-  kBindListeners,  // --bind-listeners
+  kAlways,                  // the core promise
+  kBindListeners,           // --bind-listeners
+  kUnprivilegedSupervisor,  // only when bindsup has no capabilities
 };
 
 // How an argument register is decoded for logs.
@@ -50,13 +59,15 @@ enum class Arg : std::uint8_t {
   kMsgFlags,
   kCount,
   kInt,
+  kHex,
+  kPtr,
 };
 
 // One comparison on an argument register.
 struct ArgTest {
-  enum class Cmp : std::uint8_t { kNotEqual, kMaskedEqual };
+  enum class Cmp : std::uint8_t { kEqual, kNotEqual, kMaskedEqual };
   std::uint8_t index = 0;
-  Cmp cmp = Cmp::kNotEqual;
+  Cmp cmp = Cmp::kEqual;
   std::uint64_t value = 0;
   std::uint64_t mask = 0;
 };
@@ -68,51 +79,73 @@ struct Trap {
   std::uint8_t test_count = 0;
 };
 
+inline constexpr size_t kMaxTraps = 16;
+
 struct SyscallSpec {
   Op op;
   int nr;
   std::string_view name;
   Feature feature;
   std::array<Arg, 6> args;
-  std::array<Trap, 2> traps;
+  std::array<Trap, kMaxTraps> traps;
   std::uint8_t trap_count;
+  // For Op::kRefuse: the errno, and why (for the log and the docs).
+  int error = 0;
+  std::string_view reason = {};
 };
 
+// Helpers that keep the table readable.
+constexpr ArgTest Eq(std::uint8_t arg, std::uint64_t value) {
+  return {arg, ArgTest::Cmp::kEqual, value, 0};
+}
+constexpr ArgTest Ne(std::uint8_t arg, std::uint64_t value) {
+  return {arg, ArgTest::Cmp::kNotEqual, value, 0};
+}
+// (register & mask) == value
+constexpr ArgTest Masked(std::uint8_t arg, std::uint64_t mask, std::uint64_t value) {
+  return {arg, ArgTest::Cmp::kMaskedEqual, value, mask};
+}
+constexpr ArgTest Has(std::uint8_t arg, std::uint64_t bits) { return Masked(arg, bits, bits); }
+constexpr Trap When(ArgTest a) { return Trap{{a}, 1}; }
+constexpr Trap When(ArgTest a, ArgTest b) { return Trap{{a, b}, 2}; }
 inline constexpr Trap kAlways{};
+
+// Socket types (low bits of socket()'s type argument) and protocols that
+// cannot be held to one interface. SOCK_SEQPACKET on AF_INET* is SCTP.
+inline constexpr std::uint64_t kSockTypeMask = 0xf;
+inline constexpr int kIpprotoMptcp = 262;
 
 inline constexpr std::array kSyscalls{
     SyscallSpec{Op::kConnect,
                 SYS_connect,
                 "connect",
-                Feature::kBinding,
+                Feature::kAlways,
                 {Arg::kFd, Arg::kSockaddrPtr, Arg::kSocklen},
                 {kAlways},
                 1},
-    // sendto(fd, buf, len, flags, dest, destlen): only a destination or
-    // MSG_FASTOPEN (an implicit connect) can pick a route; plain send() on a
-    // connected socket passes dest == NULL and is not trapped.
+    // Only a destination, or MSG_FASTOPEN (an implicit connect), can pick a
+    // route; send() on a connected socket passes dest == NULL: not trapped.
     SyscallSpec{
         Op::kSendTo,
         SYS_sendto,
         "sendto",
-        Feature::kBinding,
+        Feature::kAlways,
         {Arg::kFd, Arg::kBufferPtr, Arg::kSize, Arg::kMsgFlags, Arg::kSockaddrPtr, Arg::kSocklen},
-        {Trap{{ArgTest{4, ArgTest::Cmp::kNotEqual, 0}}, 1},
-         Trap{{ArgTest{3, ArgTest::Cmp::kMaskedEqual, MSG_FASTOPEN, MSG_FASTOPEN}}, 1}},
+        {When(Ne(4, 0)), When(Has(3, MSG_FASTOPEN))},
         2},
-    // The message header lives in memory BPF cannot read (destination,
-    // IP_PKTINFO): every call is trapped.
+    // The destination and the ancillary data (IP_PKTINFO) are in memory BPF
+    // cannot read, and the fd may be any kind of socket: every call.
     SyscallSpec{Op::kSendMsg,
                 SYS_sendmsg,
                 "sendmsg",
-                Feature::kBinding,
+                Feature::kAlways,
                 {Arg::kFd, Arg::kMsghdrPtr, Arg::kMsgFlags},
                 {kAlways},
                 1},
     SyscallSpec{Op::kSendMmsg,
                 SYS_sendmmsg,
                 "sendmmsg",
-                Feature::kBinding,
+                Feature::kAlways,
                 {Arg::kFd, Arg::kMmsghdrPtr, Arg::kCount, Arg::kMsgFlags},
                 {kAlways},
                 1},
@@ -123,6 +156,137 @@ inline constexpr std::array kSyscalls{
                 {Arg::kFd, Arg::kInt},
                 {kAlways},
                 1},
+    // Options that choose an interface, or send IGMP/MLD reports through one.
+    SyscallSpec{Op::kSetsockopt,
+                SYS_setsockopt,
+                "setsockopt",
+                Feature::kAlways,
+                {Arg::kFd, Arg::kInt, Arg::kInt, Arg::kPtr, Arg::kSocklen},
+                {When(Eq(1, SOL_SOCKET), Eq(2, SO_BINDTODEVICE)),
+                 When(Eq(1, SOL_SOCKET), Eq(2, SO_BINDTOIFINDEX)),
+                 When(Eq(1, IPPROTO_IP), Eq(2, IP_UNICAST_IF)),
+                 When(Eq(1, IPPROTO_IP), Eq(2, IP_MULTICAST_IF)),
+                 When(Eq(1, IPPROTO_IP), Eq(2, IP_ADD_MEMBERSHIP)),
+                 When(Eq(1, IPPROTO_IP), Eq(2, IP_ADD_SOURCE_MEMBERSHIP)),
+                 When(Eq(1, IPPROTO_IP), Eq(2, MCAST_JOIN_GROUP)),
+                 When(Eq(1, IPPROTO_IP), Eq(2, MCAST_JOIN_SOURCE_GROUP)),
+                 When(Eq(1, IPPROTO_IPV6), Eq(2, IPV6_UNICAST_IF)),
+                 When(Eq(1, IPPROTO_IPV6), Eq(2, IPV6_MULTICAST_IF)),
+                 When(Eq(1, IPPROTO_IPV6), Eq(2, IPV6_ADD_MEMBERSHIP)),
+                 When(Eq(1, IPPROTO_IPV6), Eq(2, MCAST_JOIN_GROUP)),
+                 When(Eq(1, IPPROTO_IPV6), Eq(2, MCAST_JOIN_SOURCE_GROUP))},
+                13},
+    // Packet sockets bypass routing; MPTCP subflows and SCTP associations
+    // (connectx via setsockopt) pick paths without connect().
+    SyscallSpec{
+        Op::kSocket,
+        SYS_socket,
+        "socket",
+        Feature::kAlways,
+        {Arg::kInt, Arg::kHex, Arg::kInt},
+        {When(Eq(0, AF_PACKET)), When(Eq(0, AF_INET), Eq(2, kIpprotoMptcp)),
+         When(Eq(0, AF_INET6), Eq(2, kIpprotoMptcp)), When(Eq(0, AF_INET), Eq(2, IPPROTO_SCTP)),
+         When(Eq(0, AF_INET6), Eq(2, IPPROTO_SCTP)),
+         When(Eq(0, AF_INET), Masked(1, kSockTypeMask, SOCK_SEQPACKET)),
+         When(Eq(0, AF_INET6), Masked(1, kSockTypeMask, SOCK_SEQPACKET)),
+         When(Eq(0, AF_INET), Masked(1, kSockTypeMask, SOCK_DCCP)),
+         When(Eq(0, AF_INET6), Masked(1, kSockTypeMask, SOCK_DCCP)),
+         When(Eq(0, AF_INET), Masked(1, kSockTypeMask, SOCK_PACKET)),
+         When(Eq(0, AF_INET6), Masked(1, kSockTypeMask, SOCK_PACKET)),
+         When(Eq(0, AF_INET), Masked(1, kSockTypeMask, SOCK_RDM)),
+         When(Eq(0, AF_INET6), Masked(1, kSockTypeMask, SOCK_RDM))},
+        13},
+    // io_uring performs socket operations without system calls: ENOSYS makes
+    // programs fall back to the calls above.
+    SyscallSpec{Op::kRefuse,
+                SYS_io_uring_setup,
+                "io_uring_setup",
+                Feature::kAlways,
+                {Arg::kInt, Arg::kPtr},
+                {kAlways},
+                1,
+                ENOSYS,
+                "io_uring bypasses system-call supervision"},
+    SyscallSpec{Op::kRefuse,
+                SYS_io_uring_enter,
+                "io_uring_enter",
+                Feature::kAlways,
+                {Arg::kFd},
+                {kAlways},
+                1,
+                ENOSYS,
+                "io_uring bypasses system-call supervision"},
+    SyscallSpec{Op::kRefuse,
+                SYS_io_uring_register,
+                "io_uring_register",
+                Feature::kAlways,
+                {Arg::kFd},
+                {kAlways},
+                1,
+                ENOSYS,
+                "io_uring bypasses system-call supervision"},
+    // clone3 hides its flags (a new network namespace) behind a pointer:
+    // ENOSYS makes the C library fall back to clone, whose flags BPF sees.
+    SyscallSpec{Op::kRefuse,
+                SYS_clone3,
+                "clone3",
+                Feature::kAlways,
+                {Arg::kPtr, Arg::kSize},
+                {kAlways},
+                1,
+                ENOSYS,
+                "clone3's flags cannot be checked; use clone"},
+    // Another network namespace has other interfaces and routes; a new user
+    // namespace is the way to create one without privileges.
+    SyscallSpec{Op::kRefuse,
+                SYS_clone,
+                "clone",
+                Feature::kAlways,
+                {Arg::kHex},
+                {When(Has(0, CLONE_NEWNET)), When(Has(0, CLONE_NEWUSER))},
+                2,
+                EPERM,
+                "new network or user namespaces are not allowed"},
+    SyscallSpec{Op::kRefuse,
+                SYS_unshare,
+                "unshare",
+                Feature::kAlways,
+                {Arg::kHex},
+                {When(Has(0, CLONE_NEWNET)), When(Has(0, CLONE_NEWUSER))},
+                2,
+                EPERM,
+                "new network or user namespaces are not allowed"},
+    SyscallSpec{Op::kRefuse,
+                SYS_setns,
+                "setns",
+                Feature::kAlways,
+                {Arg::kFd, Arg::kHex},
+                {When(Eq(1, 0)), When(Has(1, CLONE_NEWNET)), When(Has(1, CLONE_NEWUSER))},
+                3,
+                EPERM,
+                "joining a network or user namespace is not allowed"},
+    // A tracer with CAP_SYS_ADMIN can switch the filter off in its tracee.
+    SyscallSpec{Op::kRefuse,
+                SYS_ptrace,
+                "ptrace",
+                Feature::kAlways,
+                {Arg::kInt, Arg::kInt, Arg::kPtr, Arg::kHex},
+                {When(Eq(0, PTRACE_SEIZE), Has(3, PTRACE_O_SUSPEND_SECCOMP)),
+                 When(Eq(0, PTRACE_SETOPTIONS), Has(3, PTRACE_O_SUSPEND_SECCOMP))},
+                2,
+                EPERM,
+                "PTRACE_O_SUSPEND_SECCOMP would switch the filter off"},
+    // A non-dumpable program locks an unprivileged supervisor out of its
+    // sockets and memory: every later network call would fail.
+    SyscallSpec{Op::kRefuse,
+                SYS_prctl,
+                "prctl",
+                Feature::kUnprivilegedSupervisor,
+                {Arg::kInt, Arg::kInt},
+                {When(Eq(0, PR_SET_DUMPABLE), Eq(1, 0))},
+                1,
+                EPERM,
+                "a non-dumpable program cannot be supervised without privileges"},
 };
 
 // The entry for a system call number, or nullptr when it is not in the table.

@@ -12,7 +12,7 @@ Status BlockingWait::Start(boost::asio::io_context& io, ReadinessWatcher& watche
   if (*timeout > 0) {
     wait->deadline_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(*timeout);
   }
-  wait->WaitWritable();
+  if (!wait->op_->retry_later()) wait->WaitWritable();
   if (wait->done_) return {};
   wait->ArmTick();
   return {};
@@ -47,7 +47,7 @@ void BlockingWait::OnWritable() {
   if (!channel_.IsValid(id_)) return Stop();
   std::optional<Verdict> verdict = op_->Attempt();
   if (verdict) return Finished(*verdict);
-  WaitWritable();
+  if (!op_->retry_later()) WaitWritable();
 }
 
 void BlockingWait::OnTick(const boost::system::error_code& ec) {
@@ -57,6 +57,11 @@ void BlockingWait::OnTick(const boost::system::error_code& ec) {
   if (signals && signals->InterruptsCall())
     return Finished(op_->Interrupted(deadline_.has_value()));
   if (deadline_ && std::chrono::steady_clock::now() >= *deadline_) return Finished(op_->TimedOut());
+  if (op_->retry_later()) {
+    std::optional<Verdict> verdict = op_->Attempt();
+    if (verdict) return Finished(*verdict);
+    if (!op_->retry_later() && !watch_) WaitWritable();
+  }
   ArmTick();
 }
 

@@ -12,7 +12,8 @@
 // interrupted call (a short count, EINTR, or ERESTARTSYS, which the kernel
 // turns into a restart or EINTR according to the handler's SA_RESTART). It
 // also implements SO_SNDTIMEO, and gives up silently when the notification
-// becomes invalid (the thread was killed).
+// becomes invalid (the thread was killed). An operation that cannot be woken
+// by readiness (Operation::retry_later) is retried on every tick.
 #pragma once
 
 #include <boost/asio/io_context.hpp>

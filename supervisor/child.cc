@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -45,6 +46,7 @@ bool ReadMessage(int fd, Message& m) {
 }
 
 [[noreturn]] void ChildMain(const ChildSpec& spec, char* const* argv, int report_fd, int ack_fd) {
+  prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
   sigprocmask(SIG_SETMASK, &spec.original_mask, nullptr);
   sigaction(SIGPIPE, &spec.original_sigpipe, nullptr);
 
@@ -73,11 +75,11 @@ bool ReadMessage(int fd, Message& m) {
 
 }  // namespace
 
-bool HasCapSysAdmin() {
+bool HasCapability(int cap) {
   __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
   __user_cap_data_struct data[2]{};
   if (syscall(SYS_capget, &header, data) != 0) return false;
-  return (data[CAP_TO_INDEX(CAP_SYS_ADMIN)].effective & CAP_TO_MASK(CAP_SYS_ADMIN)) != 0;
+  return (data[CAP_TO_INDEX(cap)].effective & CAP_TO_MASK(cap)) != 0;
 }
 
 SpawnOutcome SpawnChild(const ChildSpec& spec) {

@@ -1,6 +1,9 @@
 // Starting the supervised command.
 //
 // The child, between fork and exec:
+//   0. makes itself dumpable again (the supervisor is not, so that the
+//      program can neither ptrace it nor take its descriptors; the
+//      supervisor's pidfd_getfd of the listener needs the child dumpable);
 //   1. restores the signal mask and dispositions the user gave bindsup;
 //   2. sets NO_NEW_PRIVS unless bindsup holds CAP_SYS_ADMIN (without it the
 //      kernel refuses an unprivileged filter; with it, setuid programs inside
@@ -50,8 +53,9 @@ struct SpawnOutcome {
 
 SpawnOutcome SpawnChild(const ChildSpec& spec);
 
-// True if the calling process has CAP_SYS_ADMIN in its user namespace, which
-// lets it install a seccomp filter without NO_NEW_PRIVS.
-bool HasCapSysAdmin();
+// True if the calling process has capability `cap` (CAP_SYS_ADMIN lets it
+// install a filter without no_new_privs; CAP_SYS_PTRACE lets it inspect a
+// non-dumpable program).
+bool HasCapability(int cap);
 
 }  // namespace bindsup

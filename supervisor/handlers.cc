@@ -4,11 +4,14 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <optional>
 #include <variant>
 
 #include "filter/syscall_table.h"
 #include "supervisor/errno_name.h"
+#include "supervisor/interface_options.h"
 #include "supervisor/message.h"
+#include "supervisor/program_view.h"
 #include "supervisor/sockaddr.h"
 #include "supervisor/socket_info.h"
 #include "supervisor/target.h"
@@ -26,15 +29,21 @@ Handling Refuse(int error, std::string detail, bool warn = true) {
   return h;
 }
 
+// A refusal caused by the program's own arguments (EFAULT, EINVAL, ...):
+// the kernel's answer, logged only with -v.
+Handling ProgramError(const Error& e) { return Refuse(e.code, e.Message(), false); }
+
 // The program's socket, duplicated, ready to be acted on.
 struct PreparedSocket {
   Target target;
   UniqueFd socket;
   SocketInfo info;
+  // Set when a call on this (non-internet) socket must be made with the
+  // program's credentials.
+  std::optional<Credentials> as;
+  std::vector<UniqueFd> held;
 };
 
-// Either a prepared internet socket or the final answer (a refusal, or
-// Continue for a socket that is not AF_INET/AF_INET6).
 using Prepared = std::variant<PreparedSocket, Handling>;
 
 Prepared PrepareSocket(const Notification& n, int fd, HandlerEnv& env) {
@@ -58,16 +67,15 @@ Prepared PrepareSocket(const Notification& n, int fd, HandlerEnv& env) {
     if (info.error().code == ENOTSOCK) return Refuse(ENOTSOCK, "fd " + std::to_string(fd), false);
     return Refuse(EPERM, info.error().Message());
   }
-  if (!info->inet()) {
-    Handling h;
-    h.verdict = Continue{};
-    h.detail = "fd " + std::to_string(fd) + " is not an internet socket";
-    return h;
+  PreparedSocket prepared{std::move(*target), std::move(*socket), std::move(*info), {}, {}};
+  if (!prepared.info.inet() && env.supervisor_credentials != nullptr) {
+    auto creds = ReadCredentials(n.tid);
+    if (!creds) return Refuse(EPERM, "read the program's credentials: " + creds.error().Message());
+    if (!(*creds == *env.supervisor_credentials)) prepared.as = std::move(*creds);
   }
-  return PreparedSocket{std::move(*target), std::move(*socket), std::move(*info)};
+  return prepared;
 }
 
-// Binds the socket to the interface; the refusal when that is impossible.
 std::optional<Handling> EnsureBound(PreparedSocket& s, HandlerEnv& env, const std::string& what) {
   Status bound = env.binding.Ensure(s.socket.get(), s.info);
   if (!bound) return Refuse(bound.error().code, what + ": " + bound.error().context);
@@ -80,21 +88,67 @@ std::string Describe(int fd, const SockAddr& to) {
   return out;
 }
 
+// Resolves a unix socket path name in the program's view (with its
+// credentials). Returns a refusal, or nullopt on success.
+std::optional<Handling> ResolveName(PreparedSocket& s, SockAddr& name) {
+  if (s.info.domain != AF_UNIX || name.len == 0) return std::nullopt;
+  ScopedCredentials credentials(s.as ? &*s.as : nullptr);
+  if (!credentials.ok()) return Refuse(EPERM, "cannot take the program's credentials");
+  auto resolved = ResolveUnixAddress(s.target, name, s.held);
+  if (!resolved) return ProgramError(resolved.error());
+  name = *resolved;
+  return std::nullopt;
+}
+
+// Prepares a message for its socket: internet sockets get their ancillary
+// data sanitised (and are bound), others get paths and descriptors
+// translated.
+std::optional<Handling> PrepareMessage(PreparedSocket& s, OutgoingMessage& message,
+                                       std::string& detail) {
+  if (s.info.inet()) {
+    std::vector<std::string> notes;
+    Status sane = SanitizeControl(message.control, notes);
+    if (!sane) return Refuse(sane.error().code, detail + ": " + sane.error().context);
+    for (const std::string& note : notes) detail += "; " + note;
+    return std::nullopt;
+  }
+  Status rights = TranslateRights(s.target, message.control, s.held);
+  if (!rights) return ProgramError(rights.error());
+  return ResolveName(s, message.name);
+}
+
+// Finishes a handling with an operation on the prepared socket.
+Handling WithOperation(PreparedSocket& s, std::unique_ptr<Operation> op, std::string detail) {
+  if (s.as) op->set_credentials(std::move(*s.as));
+  op->Hold(std::move(s.held));
+  Handling h;
+  h.detail = std::move(detail);
+  h.operation = std::move(op);
+  return h;
+}
+
+std::string Via(const PreparedSocket& s) {
+  return s.info.inet() ? " via " + s.info.device : std::string();
+}
+
 Handling Connect(const Notification& n, HandlerEnv& env) {
   const int fd = static_cast<int>(n.args[0]);
   Prepared prepared = PrepareSocket(n, fd, env);
   if (auto* done = std::get_if<Handling>(&prepared)) return std::move(*done);
   auto& s = std::get<PreparedSocket>(prepared);
   auto address = CopySockAddr(s.target, n.args[1], n.args[2]);
-  if (!address) return Refuse(address.error().code, address.error().Message(), false);
+  if (!address) return ProgramError(address.error());
   if (!env.channel.IsValid(n.id)) return Refuse(ESRCH, "thread went away", false);
   std::string what = Describe(fd, *address);
-  if (auto refused = EnsureBound(s, env, what)) return std::move(*refused);
-  Handling h;
-  h.detail = what + " via " + s.info.device;
-  h.operation = std::make_unique<ConnectOperation>(std::move(s.target), std::move(s.socket),
-                                                   std::move(s.info), *address);
-  return h;
+  if (s.info.inet()) {
+    if (auto refused = EnsureBound(s, env, what)) return std::move(*refused);
+  } else if (auto refused = ResolveName(s, *address)) {
+    return std::move(*refused);
+  }
+  std::string detail = what + Via(s);
+  auto op = std::make_unique<ConnectOperation>(std::move(s.target), std::move(s.socket), s.info,
+                                               *address);
+  return WithOperation(s, std::move(op), detail);
 }
 
 // Flags the supervisor does not perform on the program's behalf.
@@ -114,23 +168,18 @@ Handling SendTo(const Notification& n, HandlerEnv& env) {
   auto& s = std::get<PreparedSocket>(prepared);
   if (auto refused = CheckSendFlags(static_cast<unsigned>(flags))) return std::move(*refused);
   auto message = MessageForSendto(s.target, n.args[1], n.args[2], n.args[4], n.args[5]);
-  if (!message) return Refuse(message.error().code, message.error().Message(), false);
+  if (!message) return ProgramError(message.error());
   if (!env.channel.IsValid(n.id)) return Refuse(ESRCH, "thread went away", false);
   std::string what = Describe(fd, message->name);
-  if (auto refused = EnsureBound(s, env, what)) return std::move(*refused);
-  Handling h;
-  h.detail = what + " via " + s.info.device;
-  h.operation = std::make_unique<SendOperation>(std::move(s.target), std::move(s.socket),
-                                                std::move(s.info), std::move(*message), flags);
-  return h;
-}
-
-std::optional<Handling> Sanitize(OutgoingMessage& message, std::string& detail) {
-  std::vector<std::string> notes;
-  Status s = SanitizeControl(message.control, notes);
-  if (!s) return Refuse(s.error().code, detail + ": " + s.error().context);
-  for (const std::string& note : notes) detail += "; " + note;
-  return std::nullopt;
+  if (s.info.inet()) {
+    if (auto refused = EnsureBound(s, env, what)) return std::move(*refused);
+  } else if (auto refused = ResolveName(s, message->name)) {
+    return std::move(*refused);
+  }
+  std::string detail = what + Via(s);
+  auto op = std::make_unique<SendOperation>(std::move(s.target), std::move(s.socket), s.info,
+                                            std::move(*message), flags);
+  return WithOperation(s, std::move(op), detail);
 }
 
 Handling SendMsg(const Notification& n, HandlerEnv& env) {
@@ -141,16 +190,17 @@ Handling SendMsg(const Notification& n, HandlerEnv& env) {
   auto& s = std::get<PreparedSocket>(prepared);
   if (auto refused = CheckSendFlags(static_cast<unsigned>(flags))) return std::move(*refused);
   auto message = CopyMsghdr(s.target, n.args[1]);
-  if (!message) return Refuse(message.error().code, message.error().Message(), false);
+  if (!message) return ProgramError(message.error());
   if (!env.channel.IsValid(n.id)) return Refuse(ESRCH, "thread went away", false);
   std::string what = Describe(fd, message->name);
-  if (auto refused = Sanitize(*message, what)) return std::move(*refused);
-  if (auto refused = EnsureBound(s, env, what)) return std::move(*refused);
-  Handling h;
-  h.detail = what + " via " + s.info.device;
-  h.operation = std::make_unique<SendOperation>(std::move(s.target), std::move(s.socket),
-                                                std::move(s.info), std::move(*message), flags);
-  return h;
+  if (auto refused = PrepareMessage(s, *message, what)) return std::move(*refused);
+  if (s.info.inet()) {
+    if (auto refused = EnsureBound(s, env, what)) return std::move(*refused);
+  }
+  std::string detail = what + Via(s);
+  auto op = std::make_unique<SendOperation>(std::move(s.target), std::move(s.socket), s.info,
+                                            std::move(*message), flags);
+  return WithOperation(s, std::move(op), detail);
 }
 
 Handling SendMmsg(const Notification& n, HandlerEnv& env) {
@@ -164,22 +214,22 @@ Handling SendMmsg(const Notification& n, HandlerEnv& env) {
   auto& s = std::get<PreparedSocket>(prepared);
   if (auto refused = CheckSendFlags(static_cast<unsigned>(flags))) return std::move(*refused);
   auto messages = CopyMmsghdrs(s.target, n.args[1], vlen);
-  if (!messages) return Refuse(messages.error().code, messages.error().Message(), false);
+  if (!messages) return ProgramError(messages.error());
   if (!env.channel.IsValid(n.id)) return Refuse(ESRCH, "thread went away", false);
   std::string what = "fd " + std::to_string(fd) + ", " + std::to_string(vlen) + " messages";
   if (!messages->empty() && messages->front().name.len > 0) {
     what += " to " + FormatSockAddr(messages->front().name);
   }
   for (OutgoingMessage& m : *messages) {
-    if (auto refused = Sanitize(m, what)) return std::move(*refused);
+    if (auto refused = PrepareMessage(s, m, what)) return std::move(*refused);
   }
-  if (auto refused = EnsureBound(s, env, what)) return std::move(*refused);
-  Handling h;
-  h.detail = what + " via " + s.info.device;
-  h.operation = std::make_unique<SendMmsgOperation>(std::move(s.target), std::move(s.socket),
-                                                    std::move(s.info), std::move(*messages), flags,
-                                                    n.args[1]);
-  return h;
+  if (s.info.inet()) {
+    if (auto refused = EnsureBound(s, env, what)) return std::move(*refused);
+  }
+  std::string detail = what + Via(s);
+  auto op = std::make_unique<SendMmsgOperation>(std::move(s.target), std::move(s.socket), s.info,
+                                                std::move(*messages), flags, n.args[1]);
+  return WithOperation(s, std::move(op), detail);
 }
 
 Handling Listen(const Notification& n, HandlerEnv& env) {
@@ -189,16 +239,82 @@ Handling Listen(const Notification& n, HandlerEnv& env) {
   auto& s = std::get<PreparedSocket>(prepared);
   if (!env.channel.IsValid(n.id)) return Refuse(ESRCH, "thread went away", false);
   std::string what = "fd " + std::to_string(fd);
-  if (auto refused = EnsureBound(s, env, what)) return std::move(*refused);
+  if (s.info.inet()) {
+    if (auto refused = EnsureBound(s, env, what)) return std::move(*refused);
+  }
   Handling h;
-  h.detail = what + " on " + s.info.device;
-  // listen() never blocks and reads no memory: perform it here.
+  h.detail = what + (s.info.inet() ? " on " + s.info.device : "");
+  // listen() never blocks, reads no memory and checks no privilege.
   if (listen(s.socket.get(), static_cast<int>(n.args[1])) == 0) {
     h.verdict = Return{0};
   } else {
     h.verdict = Fail{errno};
   }
   return h;
+}
+
+// The options that can only be reasonably long (the largest is
+// struct group_source_req).
+constexpr std::uint64_t kMaxOption = 512;
+
+Handling Setsockopt(const Notification& n, HandlerEnv& env) {
+  const int fd = static_cast<int>(n.args[0]);
+  const int level = static_cast<int>(n.args[1]);
+  const int optname = static_cast<int>(n.args[2]);
+  const auto optlen = static_cast<int>(n.args[4]);
+  Prepared prepared = PrepareSocket(n, fd, env);
+  if (auto* done = std::get_if<Handling>(&prepared)) return std::move(*done);
+  auto& s = std::get<PreparedSocket>(prepared);
+  if (optlen < 0) return Refuse(EINVAL, "negative option length", false);
+  std::vector<std::byte> value(std::min<std::uint64_t>(static_cast<unsigned>(optlen), kMaxOption));
+  if (Status read = s.target.Read(n.args[3], value); !read) {
+    return Refuse(EFAULT, "read option value", false);
+  }
+  if (!env.channel.IsValid(n.id)) return Refuse(ESRCH, "thread went away", false);
+  std::string what = "fd " + std::to_string(fd);
+  Handling h;
+  if (!s.info.inet()) {
+    // Meaningless for other families: performed as asked, as the program.
+    ScopedCredentials credentials(s.as ? &*s.as : nullptr);
+    if (!credentials.ok()) return Refuse(EPERM, "cannot take the program's credentials");
+    int rc = setsockopt(s.socket.get(), level, optname, value.data(),
+                        static_cast<socklen_t>(value.size()));
+    h.verdict = rc == 0 ? Verdict{Return{0}} : Verdict{Fail{errno}};
+    h.detail = what + " (not an internet socket)";
+    return h;
+  }
+  OptionDecision d = DecideInterfaceOption(
+      level, optname, value, LiveInterfaceView(env.binding.interface()), s.info.device);
+  what += ": " + d.detail;
+  if (d.kind == OptionDecision::Kind::kRefuse) return Refuse(d.error, what);
+  if (d.bind_first) {
+    if (auto refused = EnsureBound(s, env, what)) return std::move(*refused);
+  }
+  h.detail = what;
+  if (d.kind == OptionDecision::Kind::kNoop) {
+    h.verdict = Return{0};
+    return h;
+  }
+  int rc = setsockopt(s.socket.get(), d.level, d.optname, d.value.data(),
+                      static_cast<socklen_t>(d.value.size()));
+  h.verdict = rc == 0 ? Verdict{Return{0}} : Verdict{Fail{errno}};
+  return h;
+}
+
+Handling Socket(const Notification& n) {
+  const auto domain = static_cast<int>(n.args[0]);
+  const auto type = static_cast<int>(n.args[1] & filter::kSockTypeMask);
+  const auto protocol = static_cast<int>(n.args[2]);
+  if (domain == AF_PACKET) {
+    return Refuse(EPERM, "packet sockets bypass routing and cannot be held to one interface");
+  }
+  if (protocol == filter::kIpprotoMptcp || protocol == IPPROTO_SCTP) {
+    // The kernel's answer when the protocol is not built in: programs fall
+    // back to TCP.
+    return Refuse(EPROTONOSUPPORT, std::string(protocol == IPPROTO_SCTP ? "SCTP" : "MPTCP") +
+                                       " can choose paths without connect()");
+  }
+  return Refuse(ESOCKTNOSUPPORT, "socket type " + std::to_string(type) + " is not supported");
 }
 
 }  // namespace
@@ -219,6 +335,12 @@ Handling HandleNotification(const Notification& n, HandlerEnv& env) {
       return SendMmsg(n, env);
     case Op::kListen:
       return Listen(n, env);
+    case Op::kSetsockopt:
+      return Setsockopt(n, env);
+    case Op::kSocket:
+      return Socket(n);
+    case Op::kRefuse:
+      return Refuse(spec->error, std::string(spec->reason));
   }
   return Refuse(ENOSYS, "unhandled operation");
 }

@@ -4,18 +4,25 @@
 // copy of the memory its pointers name), applies the binding policy, and
 // returns how to answer. It never answers itself and never blocks.
 //
-// The pattern for every call on an internet socket is the same: duplicate the
-// socket with pidfd_getfd(), copy and validate the arguments, check the
-// notification is still valid, make sure the socket is bound to the interface
-// (Binding::Ensure), and then perform the call on the duplicate from the
-// copies. The kernel is never asked to CONTINUE such a call: it would re-read
-// memory, and the fd number, that the program can change in the meantime.
+// Every call on a socket follows the same pattern: duplicate the socket with
+// pidfd_getfd(), copy and validate the arguments, check the notification is
+// still valid, then
+//   - internet sockets: make sure the socket is bound to the interface
+//     (Binding::Ensure), sanitise ancillary data;
+//   - unix sockets: resolve a path the way the program would;
+//   - any socket: replace SCM_RIGHTS descriptors by duplicates;
+// and perform the call on the duplicate from the copies. The kernel is never
+// asked to CONTINUE a call: it would re-read memory, and look the fd number
+// up again, after the program could have changed them. That holds for unix
+// sockets too: a second thread could dup2() an internet socket onto the fd
+// between a check and a CONTINUE.
 #pragma once
 
 #include <memory>
 #include <string>
 
 #include "supervisor/binding.h"
+#include "supervisor/credentials.h"
 #include "supervisor/notify_channel.h"
 #include "supervisor/operation.h"
 #include "supervisor/verdict.h"
@@ -26,6 +33,10 @@ namespace bindsup {
 struct HandlerEnv {
   const Binding& binding;
   NotifyChannel& channel;
+  // The supervisor's own credentials if it holds capabilities, else null. A
+  // privileged supervisor performs calls on non-internet sockets with the
+  // program's credentials whenever they differ from these.
+  const Credentials* supervisor_credentials = nullptr;
 };
 
 // How to answer one notification.

@@ -6,9 +6,11 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <linux/audit.h>
+#include <linux/sched.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -77,13 +79,63 @@ TEST_F(Handlers, ConnectBindsThenConnectsTheProgramsSocket) {
   EXPECT_NE(h.detail.find("127.0.0.1:9 via lo"), std::string::npos) << h.detail;
 }
 
-TEST_F(Handlers, NonInternetSocketsContinue) {
-  int sv[2];
-  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-  UniqueFd a(sv[0]), b(sv[1]);
-  Handling h = Handle(SYS_connect, {U(a.get()), U(&loopback_), sizeof(loopback_)});
-  EXPECT_TRUE(std::holds_alternative<Continue>(h.verdict));
-  EXPECT_FALSE(h.operation);
+TEST_F(Handlers, UnixSocketsArePerformedToo) {
+  // Never CONTINUE: a second thread could dup2() an internet socket onto the
+  // fd between the check and the kernel re-running the call.
+  char dir[] = "/tmp/bindsup-unix-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  sockaddr_un server_addr{};
+  server_addr.sun_family = AF_UNIX;
+  std::string path = std::string(dir) + "/s";
+  std::strcpy(server_addr.sun_path, path.c_str());
+  UniqueFd server(socket(AF_UNIX, SOCK_STREAM, 0));
+  ASSERT_EQ(bind(server.get(), reinterpret_cast<sockaddr*>(&server_addr), sizeof(server_addr)), 0);
+  ASSERT_EQ(listen(server.get(), 1), 0);
+  UniqueFd client(socket(AF_UNIX, SOCK_STREAM, 0));
+  Handling h = Handle(SYS_connect, {U(client.get()), U(&server_addr), sizeof(server_addr)});
+  ASSERT_TRUE(h.operation) << h.detail << " " << Describe(h.verdict);
+  auto v = h.operation->Attempt();
+  ASSERT_TRUE(v.has_value());
+  EXPECT_TRUE(std::holds_alternative<Return>(*v)) << Describe(*v);
+  sockaddr_un peer{};
+  socklen_t len = sizeof(peer);
+  ASSERT_EQ(getpeername(client.get(), reinterpret_cast<sockaddr*>(&peer), &len), 0);
+  EXPECT_STREQ(peer.sun_path, path.c_str()) << "the program sees the address it asked for";
+  // An inet address on a unix socket is the kernel's own error.
+  UniqueFd other(socket(AF_UNIX, SOCK_STREAM, 0));
+  Handling wrong = Handle(SYS_connect, {U(other.get()), U(&loopback_), sizeof(loopback_)});
+  ASSERT_TRUE(wrong.operation);
+  auto wv = wrong.operation->Attempt();
+  ASSERT_TRUE(wv.has_value());
+  EXPECT_EQ(std::get<Fail>(*wv).error, EINVAL);
+  unlink(path.c_str());
+  rmdir(dir);
+}
+
+TEST_F(Handlers, RefusalsFromTheTable) {
+  EXPECT_EQ(ErrorOf(Handle(SYS_io_uring_setup, {1, 0})), ENOSYS);
+  EXPECT_EQ(ErrorOf(Handle(SYS_unshare, {CLONE_NEWNET})), EPERM);
+  EXPECT_EQ(ErrorOf(Handle(SYS_socket, {AF_PACKET, SOCK_RAW, 0})), EPERM);
+  EXPECT_EQ(ErrorOf(Handle(SYS_socket, {AF_INET, SOCK_STREAM, 262})), EPROTONOSUPPORT);
+  EXPECT_EQ(ErrorOf(Handle(SYS_socket, {AF_INET6, SOCK_SEQPACKET | SOCK_CLOEXEC, 0})),
+            ESOCKTNOSUPPORT);
+}
+
+TEST_F(Handlers, SetsockoptBindsOnlyToTheInterface) {
+  UniqueFd s(socket(AF_INET, SOCK_DGRAM, 0));
+  const char lo[] = "lo";
+  Handling ok = Handle(SYS_setsockopt, {U(s.get()), SOL_SOCKET, SO_BINDTODEVICE, U(lo), 2});
+  EXPECT_TRUE(std::holds_alternative<Return>(ok.verdict)) << ok.detail;
+  EXPECT_EQ(Device(s.get()), "lo");
+  UniqueFd t(socket(AF_INET, SOCK_DGRAM, 0));
+  const char other[] = "eth9";
+  Handling refused = Handle(SYS_setsockopt, {U(t.get()), SOL_SOCKET, SO_BINDTODEVICE, U(other), 4});
+  EXPECT_EQ(ErrorOf(refused), EPERM);
+  EXPECT_EQ(Device(t.get()), "");
+  const char empty[] = "";
+  EXPECT_EQ(ErrorOf(Handle(SYS_setsockopt, {U(s.get()), SOL_SOCKET, SO_BINDTODEVICE, U(empty), 0})),
+            EPERM)
+      << "a bound socket is never unbound";
 }
 
 TEST_F(Handlers, ProgramErrorsGetTheKernelsErrno) {

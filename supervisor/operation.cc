@@ -8,18 +8,25 @@
 
 namespace bindsup {
 
+std::optional<Verdict> Operation::Attempt() {
+  ScopedCredentials credentials(as_ ? &*as_ : nullptr);
+  if (!credentials.ok()) return Fail{EPERM};
+  return DoAttempt();
+}
+
 // ---------------------------------------------------------------- connect
 
-std::optional<Verdict> ConnectOperation::Attempt() {
+std::optional<Verdict> ConnectOperation::DoAttempt() {
   const int fd = socket_.get();
-  if (!started_) {
-    started_ = true;
-    if (!info_.stream() || info_.nonblocking) {
+  if (!in_progress_) {
+    if (!started_ && (!info_.stream() || info_.nonblocking)) {
+      started_ = true;
       // Exactly the program's call: a non-blocking connect answers at once
       // (EINPROGRESS), a datagram connect never waits.
       if (connect(fd, address_.get(), address_.len) == 0) return Return{0};
       return Fail{errno};
     }
+    started_ = true;
     int rc;
     int err;
     {
@@ -31,7 +38,17 @@ std::optional<Verdict> ConnectOperation::Attempt() {
     if (rc == 0) return Return{0};
     // EALREADY: a connect the kernel restarted after a signal; the first
     // attempt is still in progress and a blocking connect waits for it.
-    if (err == EINPROGRESS || err == EALREADY) return std::nullopt;
+    if (err == EINPROGRESS || err == EALREADY) {
+      in_progress_ = true;
+      retry_later_ = false;
+      return std::nullopt;
+    }
+    // A unix stream listener with a full backlog: a blocking connect waits
+    // for room, and poll() cannot tell when there is some.
+    if (err == EAGAIN && info_.domain == AF_UNIX) {
+      retry_later_ = true;
+      return std::nullopt;
+    }
     return Fail{err};
   }
   // Writable: the handshake finished, one way or the other. Reading SO_ERROR
@@ -123,7 +140,7 @@ MessageSender::Step MessageSender::Advance(const Target& target, int fd, const S
 
 // ---------------------------------------------------------------- sendto / sendmsg
 
-std::optional<Verdict> SendOperation::Attempt() {
+std::optional<Verdict> SendOperation::DoAttempt() {
   MessageSender::Step step = sender_.Advance(target_, socket_.get(), info_, may_block_);
   switch (step.outcome) {
     case MessageSender::Outcome::kDone:
@@ -154,6 +171,7 @@ SendMmsgOperation::SendMmsgOperation(Target target, UniqueFd socket, SocketInfo 
     : Operation(std::move(target), std::move(socket), std::move(info)),
       vector_addr_(vector_addr),
       may_block_(!info_.nonblocking && (flags & MSG_DONTWAIT) == 0) {
+  retry_later_ = MessageSender::NeedsRetryLater(info_);
   senders_.reserve(messages.size());
   for (OutgoingMessage& m : messages) senders_.emplace_back(std::move(m), flags);
 }
@@ -174,7 +192,7 @@ Verdict SendMmsgOperation::Partial(const Verdict& if_none) {
   return if_none;
 }
 
-std::optional<Verdict> SendMmsgOperation::Attempt() {
+std::optional<Verdict> SendMmsgOperation::DoAttempt() {
   while (index_ < senders_.size()) {
     MessageSender::Step step = senders_[index_].Advance(target_, socket_.get(), info_, may_block_);
     switch (step.outcome) {

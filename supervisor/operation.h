@@ -10,12 +10,17 @@
 // operation and turns a signal or SO_SNDTIMEO into the kernel's answer.
 //
 // Every kernel rule an Operation reproduces is noted where it is applied.
+//
+// An operation on a unix or netlink socket may have to be performed with the
+// program's credentials (credentials.h): Attempt() then runs under a
+// ScopedCredentials.
 #pragma once
 
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "supervisor/credentials.h"
 #include "supervisor/message.h"
 #include "supervisor/sockaddr.h"
 #include "supervisor/socket_info.h"
@@ -31,8 +36,9 @@ class Operation {
       : target_(std::move(target)), socket_(std::move(socket)), info_(std::move(info)) {}
   virtual ~Operation() = default;
 
-  // Final verdict, or nullopt to be called again once the socket is writable.
-  virtual std::optional<Verdict> Attempt() = 0;
+  // Final verdict, or nullopt to be called again once the socket is writable
+  // (or, if retry_later(), after a short delay).
+  std::optional<Verdict> Attempt();
 
   // The kernel's answer when a signal interrupts the wait. `has_timeout`: the
   // socket has SO_SNDTIMEO set (the kernel then returns EINTR instead of
@@ -46,10 +52,30 @@ class Operation {
   const Target& target() const { return target_; }
   const SocketInfo& info() const { return info_; }
 
+  // The socket's readiness cannot tell when to try again (a unix socket
+  // waiting for its peer): retry on a timer instead.
+  bool retry_later() const { return retry_later_; }
+
+  // Perform the call with these credentials (the program's).
+  void set_credentials(Credentials as) { as_ = std::move(as); }
+
+  // Keeps `fd` open until the operation ends (an O_PATH fd an address refers
+  // to, the duplicates an SCM_RIGHTS message carries).
+  void Hold(std::vector<UniqueFd> fds) {
+    for (UniqueFd& fd : fds) held_.push_back(std::move(fd));
+  }
+
  protected:
+  virtual std::optional<Verdict> DoAttempt() = 0;
+
   Target target_;
   UniqueFd socket_;
   SocketInfo info_;
+  bool retry_later_ = false;
+
+ private:
+  std::optional<Credentials> as_;
+  std::vector<UniqueFd> held_;
 };
 
 // connect(). A blocking stream connect is started non-blocking (O_NONBLOCK is
@@ -61,13 +87,15 @@ class ConnectOperation final : public Operation {
   ConnectOperation(Target target, UniqueFd socket, SocketInfo info, SockAddr address)
       : Operation(std::move(target), std::move(socket), std::move(info)), address_(address) {}
 
-  std::optional<Verdict> Attempt() override;
   Verdict Interrupted(bool has_timeout) override;
   Verdict TimedOut() override;
 
  private:
+  std::optional<Verdict> DoAttempt() override;
+
   SockAddr address_;
   bool started_ = false;
+  bool in_progress_ = false;
 };
 
 // Sends one message (sendto or sendmsg) from the supervisor's copy.
@@ -87,6 +115,12 @@ class MessageSender {
   // caller may wait. kError: the call fails with `error` (after sent() bytes).
   Step Advance(const Target& target, int fd, const SocketInfo& info, bool may_block);
 
+  // Messages to unix datagram sockets wait for the receiver, which poll()
+  // on an unconnected sender does not report.
+  static bool NeedsRetryLater(const SocketInfo& info) {
+    return info.domain == AF_UNIX && !info.stream();
+  }
+
   size_t sent() const { return sent_; }
 
  private:
@@ -104,13 +138,16 @@ class SendOperation final : public Operation {
   SendOperation(Target target, UniqueFd socket, SocketInfo info, OutgoingMessage message, int flags)
       : Operation(std::move(target), std::move(socket), std::move(info)),
         sender_(std::move(message), flags),
-        may_block_(!info_.nonblocking && (flags & MSG_DONTWAIT) == 0) {}
+        may_block_(!info_.nonblocking && (flags & MSG_DONTWAIT) == 0) {
+    retry_later_ = MessageSender::NeedsRetryLater(info_);
+  }
 
-  std::optional<Verdict> Attempt() override;
   Verdict Interrupted(bool has_timeout) override;
   Verdict TimedOut() override;
 
  private:
+  std::optional<Verdict> DoAttempt() override;
+
   MessageSender sender_;
   bool may_block_;
 };
@@ -122,11 +159,12 @@ class SendMmsgOperation final : public Operation {
   SendMmsgOperation(Target target, UniqueFd socket, SocketInfo info,
                     std::vector<OutgoingMessage> messages, int flags, std::uint64_t vector_addr);
 
-  std::optional<Verdict> Attempt() override;
   Verdict Interrupted(bool has_timeout) override;
   Verdict TimedOut() override;
 
  private:
+  std::optional<Verdict> DoAttempt() override;
+
   // Records message `index_` as sent with `len` bytes. False if msg_len could
   // not be written.
   bool Complete(size_t len);

@@ -1,6 +1,7 @@
 #include "supervisor/supervisor.h"
 
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <poll.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -42,7 +43,11 @@ Supervisor::Supervisor(Config config, Logger& log)
 Supervisor::~Supervisor() = default;
 
 int Supervisor::Run(const std::vector<std::string>& command) {
-  auto program = filter::BuildProgram(filter::FilterConfig{config_.bind_listeners});
+  filter::FilterConfig filter_config;
+  filter_config.bind_listeners = config_.bind_listeners;
+  // Without CAP_SYS_PTRACE bindsup cannot inspect a non-dumpable program.
+  filter_config.unprivileged_supervisor = !HasCapability(CAP_SYS_PTRACE);
+  auto program = filter::BuildProgram(filter_config);
   if (!program) {
     log_.Error("cannot build the seccomp filter: {}", program.error().Message());
     return kExitOwnError;
@@ -68,10 +73,20 @@ int Supervisor::Run(const std::vector<std::string>& command) {
   sigaction(SIGPIPE, &ignore, &spec.original_sigpipe);
   // Orphans of the tree come to us, so we can reap them and see it end.
   prctl(PR_SET_CHILD_SUBREAPER, 1);
+  // Out of the program's reach (see supervisor.h); the child undoes it.
+  prctl(PR_SET_DUMPABLE, 0);
+  if (HoldsCapabilities()) {
+    auto mine = ReadCredentials(static_cast<pid_t>(syscall(SYS_gettid)));
+    if (!mine) {
+      log_.Error("{}", mine.error().Message());
+      return kExitOwnError;
+    }
+    own_credentials_ = std::move(*mine);
+  }
 
   spec.argv = command;
   spec.program = &*program;
-  spec.no_new_privs = !HasCapSysAdmin();
+  spec.no_new_privs = !HasCapability(CAP_SYS_ADMIN);
   spec.original_mask = signals_->original_mask();
   SpawnOutcome spawned = SpawnChild(spec);
   if (spawned.setup_error) {
@@ -136,7 +151,7 @@ void Supervisor::OnListener(const boost::system::error_code& ec) {
 }
 
 void Supervisor::Serve(const Notification& n) {
-  HandlerEnv env{binding_, *listener_};
+  HandlerEnv env{binding_, *listener_, own_credentials_ ? &*own_credentials_ : nullptr};
   Handling handling = HandleNotification(n, env);
   if (!handling.operation) return Answer(n, handling.verdict, handling.detail, handling.warn);
 

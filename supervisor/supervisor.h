@@ -11,6 +11,10 @@
 //   - the sockets of calls that are waiting (BlockingWait).
 // Handlers never block, so one slow call never delays the others.
 //
+// The supervisor makes itself non-dumpable: a program of the same uid could
+// otherwise ptrace it, read its memory, or take its seccomp listener with
+// pidfd_getfd or /proc/<pid>/fd.
+//
 // bindsup returns when the command has exited *and* the filter has no users
 // left: a double-forked daemon stays supervised as long as it lives. Its exit
 // status is the command's (exit_status.h).
@@ -25,6 +29,7 @@
 
 #include "supervisor/binding.h"
 #include "supervisor/blocking_wait.h"
+#include "supervisor/credentials.h"
 #include "supervisor/handlers.h"
 #include "supervisor/log.h"
 #include "supervisor/notify_channel.h"
@@ -64,6 +69,7 @@ class Supervisor {
   Config config_;
   Logger& log_;
   Binding binding_;
+  std::optional<Credentials> own_credentials_;  // set when bindsup holds capabilities
   boost::asio::io_context io_;
   std::unique_ptr<SeccompListener> listener_;
   std::unique_ptr<ReadinessWatcher> readiness_;

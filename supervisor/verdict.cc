@@ -8,7 +8,6 @@ namespace bindsup {
 
 std::string Describe(const Verdict& verdict) {
   struct Visitor {
-    std::string operator()(const Continue&) const { return "continue"; }
     std::string operator()(const Return& r) const { return "return " + std::to_string(r.value); }
     std::string operator()(const Fail& f) const { return "fail " + ErrnoName(f.error); }
     std::string operator()(const Deferred&) const { return "deferred"; }

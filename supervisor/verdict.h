@@ -1,5 +1,9 @@
 // The answer a handler gives to a trapped system call.
 //
+// There is deliberately no "continue": bindsup never lets the kernel re-run a
+// trapped call, which would re-read the program's memory and fd table after
+// the decision (see handlers.h).
+//
 // Handlers never talk to the kernel's listener themselves: they return a
 // Verdict and Supervisor::Answer() turns it into the one
 // SECCOMP_IOCTL_NOTIF_SEND reply. A handler that starts an operation which
@@ -12,11 +16,6 @@
 #include <variant>
 
 namespace bindsup {
-
-// Let the kernel run the call as the program issued it. Only allowed where the
-// decision does not depend on anything the program can change afterwards
-// (memory, or which file sits behind an fd number).
-struct Continue {};
 
 // The call returns `value` (>= 0).
 struct Return {
@@ -33,9 +32,9 @@ struct Fail {
 // An operation took ownership of the notification and will answer it later.
 struct Deferred {};
 
-using Verdict = std::variant<Continue, Return, Fail, Deferred>;
+using Verdict = std::variant<Return, Fail, Deferred>;
 
-// "continue", "return 3", "fail ECONNREFUSED", "deferred".
+// "return 3", "fail ECONNREFUSED", "deferred".
 std::string Describe(const Verdict& verdict);
 
 // Kernel-internal errno that makes the kernel restart the call if the

@@ -1,0 +1,151 @@
+#include "supervisor/credentials.h"
+
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <array>
+#include <charconv>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+namespace bindsup {
+namespace {
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  return s;
+}
+
+// Reads whitespace-separated numbers in `base` from `text`.
+template <typename T>
+std::vector<T> Numbers(std::string_view text, int base = 10) {
+  std::vector<T> out;
+  for (;;) {
+    text = Trim(text);
+    if (text.empty()) return out;
+    T value{};
+    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value, base);
+    if (ec != std::errc()) return out;
+    out.push_back(value);
+    text.remove_prefix(static_cast<size_t>(ptr - text.data()));
+  }
+}
+
+bool Capget(__user_cap_data_struct (&data)[2]) {
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  return syscall(SYS_capget, &header, data) == 0;
+}
+
+bool Capset(std::uint64_t effective, std::uint64_t permitted) {
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[2]{};
+  if (!Capget(data)) return false;
+  data[0].effective = static_cast<__u32>(effective);
+  data[1].effective = static_cast<__u32>(effective >> 32);
+  data[0].permitted = static_cast<__u32>(permitted);
+  data[1].permitted = static_cast<__u32>(permitted >> 32);
+  return syscall(SYS_capset, &header, data) == 0;
+}
+
+// Each of these changes the calling thread only.
+bool SetIds(const Credentials& c, bool keep_root_saved) {
+  if (syscall(SYS_setgroups, c.groups.size(), c.groups.data()) != 0) return false;
+  if (syscall(SYS_setresgid, c.rgid, c.egid, c.sgid) != 0) return false;
+  syscall(SYS_setfsgid, c.fsgid);
+  // Keep saved uid 0 so that the supervisor can switch back.
+  if (syscall(SYS_setresuid, c.ruid, c.euid, keep_root_saved ? 0 : c.suid) != 0) return false;
+  syscall(SYS_setfsuid, c.fsuid);
+  return true;
+}
+
+}  // namespace
+
+Result<Credentials> ParseCredentials(std::string_view status) {
+  Credentials c;
+  int found = 0;
+  while (!status.empty()) {
+    size_t eol = status.find('\n');
+    std::string_view line = status.substr(0, eol);
+    status.remove_prefix(eol == std::string_view::npos ? status.size() : eol + 1);
+    size_t colon = line.find(':');
+    if (colon == std::string_view::npos) continue;
+    std::string_view key = line.substr(0, colon);
+    std::string_view value = line.substr(colon + 1);
+    if (key == "Uid" || key == "Gid") {
+      auto ids = Numbers<unsigned>(value);
+      if (ids.size() != 4) return Error{EINVAL, "parse /proc status " + std::string(key)};
+      if (key == "Uid") {
+        c.ruid = ids[0], c.euid = ids[1], c.suid = ids[2], c.fsuid = ids[3];
+      } else {
+        c.rgid = ids[0], c.egid = ids[1], c.sgid = ids[2], c.fsgid = ids[3];
+      }
+      ++found;
+    } else if (key == "Groups") {
+      for (unsigned g : Numbers<unsigned>(value)) c.groups.push_back(g);
+      ++found;
+    } else if (key == "CapEff" || key == "CapPrm") {
+      auto caps = Numbers<std::uint64_t>(value, 16);
+      if (caps.size() != 1) return Error{EINVAL, "parse /proc status " + std::string(key)};
+      (key == "CapEff" ? c.cap_effective : c.cap_permitted) = caps[0];
+      ++found;
+    }
+  }
+  if (found != 5) return Error{EINVAL, "parse /proc status: credential fields missing"};
+  return c;
+}
+
+Result<Credentials> ReadCredentials(pid_t tid) {
+  std::string path = "/proc/" + std::to_string(tid) + "/status";
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Error::FromErrno("open " + path);
+  std::string text;
+  std::array<char, 4096> buf;
+  ssize_t n;
+  while ((n = read(fd, buf.data(), buf.size())) > 0)
+    text.append(buf.data(), static_cast<size_t>(n));
+  close(fd);
+  return ParseCredentials(text);
+}
+
+bool HoldsCapabilities() {
+  __user_cap_data_struct data[2]{};
+  if (!Capget(data)) return false;
+  return data[0].effective != 0 || data[1].effective != 0 || data[0].permitted != 0 ||
+         data[1].permitted != 0;
+}
+
+ScopedCredentials::ScopedCredentials(const Credentials* as) {
+  if (as == nullptr) return;
+  auto mine = ReadCredentials(static_cast<pid_t>(syscall(SYS_gettid)));
+  if (!mine) {
+    error_ = mine.error().code;
+    return;
+  }
+  saved_ = *mine;
+  switched_ = true;  // from here on, anything half-done is undone
+  if (!SetIds(*as, /*keep_root_saved=*/saved_.euid == 0) ||
+      !Capset(as->cap_effective, saved_.cap_permitted)) {
+    error_ = errno != 0 ? errno : EPERM;
+    Restore();
+    switched_ = false;
+  }
+}
+
+ScopedCredentials::~ScopedCredentials() {
+  if (switched_) Restore();
+}
+
+void ScopedCredentials::Restore() {
+  // Regain euid 0 first (it restores the capabilities), then the rest.
+  if (syscall(SYS_setresuid, saved_.ruid, saved_.euid, saved_.suid) != 0 ||
+      !SetIds(saved_, /*keep_root_saved=*/false) ||
+      !Capset(saved_.cap_effective, saved_.cap_permitted)) {
+    std::fputs("bindsup: cannot restore the supervisor's credentials; aborting\n", stderr);
+    std::abort();
+  }
+}
+
+}  // namespace bindsup
