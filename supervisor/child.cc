@@ -50,6 +50,14 @@ bool ReadMessage(int fd, Message& m) {
   sigprocmask(SIG_SETMASK, &spec.original_mask, nullptr);
   sigaction(SIGPIPE, &spec.original_sigpipe, nullptr);
 
+  if (spec.drop_ptrace_capability) {
+    if (prctl(PR_CAPBSET_DROP, CAP_SYS_PTRACE, 0, 0, 0) != 0 ||
+        prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0) {
+      Message m{kFilterFailed, errno};
+      WriteAll(report_fd, &m, sizeof(m));
+      _exit(125);
+    }
+  }
   int listener = filter::InstallProgram(*spec.program, filter::InstallFlags(), spec.no_new_privs);
   if (listener < 0) {
     Message m{kFilterFailed, -listener};

@@ -8,6 +8,9 @@
 //   2. sets NO_NEW_PRIVS unless bindsup holds CAP_SYS_ADMIN (without it the
 //      kernel refuses an unprivileged filter; with it, setuid programs inside
 //      keep working and stay supervised, since filters survive every exec);
+//      a privileged bindsup removes CAP_SYS_PTRACE from the bounding set,
+//      which is what would let a root program attach to its non-dumpable
+//      supervisor (or write its memory through /proc/<pid>/mem);
 //   3. installs the filter and gets the listener fd;
 //   4. writes the listener's fd *number* down a pipe; write() is not
 //      intercepted, and the supervisor takes the fd itself with
@@ -34,6 +37,7 @@ struct ChildSpec {
   std::vector<std::string> argv;
   const filter::Program* program = nullptr;
   bool no_new_privs = true;
+  bool drop_ptrace_capability = false;
   sigset_t original_mask{};
   // SIGPIPE disposition before bindsup ignored it for itself.
   struct sigaction original_sigpipe {};

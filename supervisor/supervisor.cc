@@ -87,6 +87,7 @@ int Supervisor::Run(const std::vector<std::string>& command) {
   spec.argv = command;
   spec.program = &*program;
   spec.no_new_privs = !HasCapability(CAP_SYS_ADMIN);
+  spec.drop_ptrace_capability = HasCapability(CAP_SYS_PTRACE);
   spec.original_mask = signals_->original_mask();
   SpawnOutcome spawned = SpawnChild(spec);
   if (spawned.setup_error) {

@@ -1,8 +1,12 @@
 #include "tests/integration/lab.h"
 
+#include <sys/stat.h>
+
 #include <atomic>
+#include <chrono>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 namespace bindsup::testing {
 
@@ -47,6 +51,53 @@ long Lab::TxPackets(const std::string& device) const {
 }
 
 std::string Bindsup() { return BINDSUP_BINARY; }
+
+WorldReachableCopies::WorldReachableCopies(const std::vector<std::string>& files) {
+  char dir[] = "/tmp/bindsup-nobody-XXXXXX";
+  if (mkdtemp(dir) == nullptr) return;
+  dir_ = dir;
+  chmod(dir, 0755);
+  for (const std::string& file : files) RunProgram({"install", "-m", "0755", file, dir_ + "/"});
+}
+
+WorldReachableCopies::~WorldReachableCopies() {
+  if (!dir_.empty()) RunProgram({"rm", "-rf", dir_});
+}
+
+std::vector<std::string> AsNobody(const std::vector<std::string>& argv) {
+  std::vector<std::string> out{"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                               "--inh-caps=-all"};
+  out.insert(out.end(), argv.begin(), argv.end());
+  return out;
+}
+
+Capture::Capture(const Lab& lab, const std::string& router_device)
+    : sniff_(std::make_unique<Background>(lab.Router({ToolPath("sniff"), router_device}))) {
+  ready_ = sniff_->WaitForOutput("ready\n", std::chrono::milliseconds(5000));
+}
+
+std::vector<std::string> Capture::Stop() {
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  sniff_->Signal(SIGTERM);
+  RunResult r = sniff_->Wait(std::chrono::milliseconds(5000));
+  std::vector<std::string> lines;
+  if (!ready_) lines.push_back("capture did not start: " + r.err);
+  std::istringstream in(r.out);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line == "ready") continue;
+    if (line.rfind("mld-report", 0) == 0) {
+      // Keep a report only if it names a group beyond link-local scope.
+      std::istringstream groups(line.substr(10));
+      std::string group;
+      bool interesting = false;
+      while (groups >> group) interesting |= group.rfind("ff02:", 0) != 0;
+      if (!interesting) continue;
+    }
+    lines.push_back(line);
+  }
+  return lines;
+}
 
 std::vector<std::string> Peers(const std::string& output) {
   std::vector<std::string> peers;

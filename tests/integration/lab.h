@@ -3,6 +3,7 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <memory>
@@ -53,6 +54,41 @@ class Lab {
 
 // Path of the bindsup binary under test.
 std::string Bindsup();
+
+// Copies of test binaries in a directory every user can reach (a build tree
+// under a private home or mktemp directory may not be), for runs as nobody.
+// Removed again when destroyed.
+class WorldReachableCopies {
+ public:
+  explicit WorldReachableCopies(const std::vector<std::string>& files);
+  ~WorldReachableCopies();
+  WorldReachableCopies(const WorldReachableCopies&) = delete;
+  WorldReachableCopies& operator=(const WorldReachableCopies&) = delete;
+
+  // The copy of the file whose base name is `name`.
+  std::string Path(const std::string& name) const { return dir_ + "/" + name; }
+
+ private:
+  std::string dir_;
+};
+
+// argv run as user nobody, without privileges.
+std::vector<std::string> AsNobody(const std::vector<std::string>& argv);
+
+// Captures what the client sends through one uplink: `sniff` on the router's
+// side of it. Lines as tests/tools/sniff.c prints them.
+class Capture {
+ public:
+  Capture(const Lab& lab, const std::string& router_device);
+  // Stops capturing (after a moment for packets in flight) and returns the
+  // lines, without the background noise of the lab: MLD reports for
+  // link-local groups, which IPv6 sends by itself.
+  std::vector<std::string> Stop();
+
+ private:
+  std::unique_ptr<Background> sniff_;
+  bool ready_ = false;
+};
 
 // The addresses a client reported: every non-empty output line, without a
 // leading "peer " (the probe and Go client print one; curl and wget print the

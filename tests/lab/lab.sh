@@ -43,6 +43,8 @@ up() {
     ip -n "$cli" link set "uplink$i" up
     ip -n "$rtr" link set "r$i" up
   done
+  # ICMP echo ("ping") sockets for everyone in the client, to test them.
+  ip netns exec "$cli" sysctl -qw net.ipv4.ping_group_range="0 2147483647"
   ip -n "$rtr" addr add 10.200.0.1/32 dev lo
   ip -n "$rtr" addr add fd00:200::1/128 dev lo
   ip -n "$cli" route add default via 10.201.1.1 dev uplink1 metric 100

@@ -1,0 +1,258 @@
+// The escape routes of docs/threat-model.md, one adversarial scenario each.
+//
+// tests/tools/escape.c is the hostile program; it runs under
+// `bindsup -i uplink2` in the lab while sniff captures, on the router's side
+// of both uplinks, what the client sends. Every test asserts the call's
+// documented result and that *nothing* left through uplink1. Where the
+// scenario is meant to get through (through uplink2), the capture of uplink2
+// shows it did, which also proves the capture works.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <chrono>
+#include <sstream>
+#include <thread>
+
+#include "tests/integration/lab.h"
+
+namespace bindsup::testing {
+namespace {
+
+using std::chrono::milliseconds;
+
+// Any captured line containing `text`.
+bool Saw(const std::vector<std::string>& lines, const std::string& text) {
+  return std::any_of(lines.begin(), lines.end(),
+                     [&](const std::string& l) { return l.find(text) != std::string::npos; });
+}
+
+std::string Join(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const std::string& l : lines) out += "  " + l + "\n";
+  return out;
+}
+
+class Escape : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    BINDSUP_REQUIRE_ROOT();
+    std::string error;
+    lab_ = Lab::Create(&error);
+    ASSERT_NE(lab_, nullptr) << error;
+    uplink1_ = std::make_unique<Capture>(*lab_, "r1");
+    uplink2_ = std::make_unique<Capture>(*lab_, "r2");
+  }
+
+  // Runs an escape scenario under bindsup -i uplink2 and returns its output.
+  RunResult Attempt(const std::vector<std::string>& scenario) {
+    std::vector<std::string> argv{Bindsup(), "-i", "uplink2", "--", ToolPath("escape")};
+    argv.insert(argv.end(), scenario.begin(), scenario.end());
+    return lab_->InClient(argv);
+  }
+
+  // The same as user nobody, through world-reachable copies of the binaries.
+  RunResult AttemptAsNobody(const std::vector<std::string>& scenario) {
+    WorldReachableCopies copies({Bindsup(), ToolPath("escape")});
+    std::vector<std::string> argv{copies.Path("bindsup"), "-i", "uplink2", "--",
+                                  copies.Path("escape")};
+    argv.insert(argv.end(), scenario.begin(), scenario.end());
+    return lab_->InClient(AsNobody(argv));
+  }
+
+  // Stops both captures; asserts uplink1 stayed silent; returns uplink2's.
+  std::vector<std::string> NothingThroughUplink1() {
+    std::vector<std::string> one = uplink1_->Stop();
+    std::vector<std::string> two = uplink2_->Stop();
+    EXPECT_TRUE(one.empty()) << "packets left through uplink1:\n" << Join(one);
+    return two;
+  }
+
+  static void ExpectLines(const RunResult& r, const std::vector<std::string>& lines) {
+    for (const std::string& line : lines) {
+      EXPECT_NE(r.out.find(line + "\n"), std::string::npos) << "missing '" << line << "'\n"
+                                                            << r.Describe();
+    }
+  }
+
+  std::unique_ptr<Lab> lab_;
+  std::unique_ptr<Capture> uplink1_;
+  std::unique_ptr<Capture> uplink2_;
+};
+
+const std::string kReply4 = "reply peer " + std::string(kUplink2v4);
+const std::string kReply6 = "reply peer " + std::string(kUplink2v6);
+
+// 1. Unconnected UDP with a destination: sendto, sendmsg, sendmmsg.
+TEST_F(Escape, UnconnectedDatagramsLeaveThroughTheInterface) {
+  ExpectLines(Attempt({"udp-sendto", kServer4, "8081"}), {"sendto ok", kReply4});
+  ExpectLines(Attempt({"udp-sendto", kServer6, "8081"}), {"sendto ok", kReply6});
+  ExpectLines(Attempt({"udp-sendmsg", kServer4, "8081"}), {"sendmsg ok", kReply4});
+  ExpectLines(Attempt({"udp-sendmsg", kServer6, "8081"}), {"sendmsg ok", kReply6});
+  ExpectLines(Attempt({"udp-sendmmsg", kServer4, "8081"}), {"sendmmsg 2", kReply4});
+  auto two = NothingThroughUplink1();
+  EXPECT_TRUE(Saw(two, "ip4 udp 10.201.2.2 > 10.200.0.1")) << Join(two);
+  EXPECT_TRUE(Saw(two, "ip6 udp fd00:201:2::2 > fd00:200::1")) << Join(two);
+}
+
+// 2. IP_PKTINFO / IPV6_PKTINFO naming uplink1, on connected and unconnected
+// sockets, through sendmsg and sendmmsg, and from an AF_INET6 socket to a
+// v4-mapped address. Documented result: sent through the interface.
+TEST_F(Escape, PktinfoNamingAnotherInterfaceIsIgnored) {
+  for (const char* kind : {"sendmsg", "connected", "mapped"}) {
+    SCOPED_TRACE(kind);
+    ExpectLines(Attempt({"pktinfo", kind, kServer4, "8081", "uplink1"}), {"sendmsg ok", kReply4});
+  }
+  ExpectLines(Attempt({"pktinfo", "sendmmsg", kServer4, "8081", "uplink1"}),
+              {"sendmmsg 1", kReply4});
+  ExpectLines(Attempt({"pktinfo", "sendmsg", kServer6, "8081", "uplink1"}),
+              {"sendmsg ok", kReply6});
+  ExpectLines(Attempt({"pktinfo", "connected", kServer6, "8081", "uplink1"}),
+              {"sendmsg ok", kReply6});
+  NothingThroughUplink1();
+}
+
+// 3. TCP Fast Open: sendto(MSG_FASTOPEN) and TCP_FASTOPEN_CONNECT.
+TEST_F(Escape, FastOpenGoesThroughTheInterface) {
+  ExpectLines(Attempt({"tfo", "sendto", kServer4, "8080"}),
+              {"sendto-fastopen ok", "answer peer " + std::string(kUplink2v4)});
+  ExpectLines(Attempt({"tfo", "connect", kServer4, "8080"}),
+              {"tcp-fastopen-connect ok", "connect ok", "write ok",
+               "answer peer " + std::string(kUplink2v4)});
+  ExpectLines(Attempt({"tfo", "sendto", kServer6, "8080"}),
+              {"sendto-fastopen ok", "answer peer " + std::string(kUplink2v6)});
+  NothingThroughUplink1();
+}
+
+// 4. io_uring: refused with ENOSYS, so that programs fall back.
+TEST_F(Escape, IoUringIsUnavailable) {
+  RunResult r = Attempt({"io-uring"});
+  ExpectLines(r, {"io_uring_setup ENOSYS"});
+  EXPECT_NE(r.err.find("io_uring bypasses system-call supervision"), std::string::npos) << r.err;
+  NothingThroughUplink1();
+}
+
+// 5. Choosing another device: SO_BINDTODEVICE, SO_BINDTOIFINDEX,
+// IP(V6)_UNICAST_IF, IP_MULTICAST_IF, multicast joins.
+TEST_F(Escape, OptionsNamingAnotherInterfaceAreRefused) {
+  const std::string answer = "connect peer " + std::string(kUplink2v4);
+  ExpectLines(Attempt({"bind-device", "name", "uplink1", kServer4, "8080"}),
+              {"so-bindtodevice EPERM", answer});
+  ExpectLines(Attempt({"bind-device", "index", "uplink1", kServer4, "8080"}),
+              {"so-bindtoifindex EPERM", answer});
+  ExpectLines(Attempt({"bind-device", "name", "uplink2", kServer4, "8080"}),
+              {"so-bindtodevice ok", answer});
+  ExpectLines(Attempt({"unicast-if", "uplink1", kServer4, "8081"}),
+              {"ip-unicast-if EPERM", "sendto ok", kReply4});
+  ExpectLines(Attempt({"unicast-if", "uplink1", kServer6, "8081"}),
+              {"ipv6-unicast-if EPERM", "sendto ok", kReply6});
+  ExpectLines(Attempt({"multicast-if", "uplink1", "239.1.2.3", "9"}),
+              {"ip-multicast-if EPERM", "sendto-group ok"});
+  ExpectLines(Attempt({"multicast-if", "uplink1", "ff0e::1:9", "9"}),
+              {"ipv6-multicast-if EPERM", "sendto-group ok"});
+  ExpectLines(Attempt({"join", "239.1.2.4", "uplink1"}), {"ip-add-membership EPERM"});
+  // A join naming no interface is made on the interface.
+  ExpectLines(Attempt({"join", "239.1.2.5", "none"}), {"ip-add-membership ok"});
+  ExpectLines(Attempt({"join", "ff0e::1234", "none"}), {"ipv6-add-membership ok"});
+  auto two = NothingThroughUplink1();
+  EXPECT_TRUE(Saw(two, "ip4 udp 10.201.2.2 > 239.1.2.3")) << Join(two);
+  EXPECT_TRUE(Saw(two, "igmp-report 239.1.2.5")) << Join(two);
+  EXPECT_TRUE(Saw(two, "ff0e::1234")) << Join(two);
+}
+
+// 6. Races: another thread rewrites the address during connect/sendto, or
+// dup2()s unix and fresh internet sockets onto the fd number during
+// connect/sendto/sendmsg (with IP_PKTINFO naming uplink1).
+TEST_F(Escape, RacesOnMemoryAndFdNumbersChangeNothing) {
+  // Port 9 has no server: nothing answers, so the kernel sends no ICMP error
+  // for a reply reaching a closed socket (see the threat model).
+  ExpectLines(Attempt({"race-addr", kServer4, "9", "10.201.1.1", "2000"}), {"race-addr done 1"});
+  ExpectLines(Attempt({"race-dup2", kServer4, "9", "uplink1", "3000"}), {"race-dup2 done"});
+  ExpectLines(Attempt({"race-dup2", kServer6, "9", "uplink1", "3000"}), {"race-dup2 done"});
+  auto two = NothingThroughUplink1();
+  EXPECT_TRUE(Saw(two, "> 10.201.1.1")) << "the rewritten address went through uplink2";
+}
+
+// 7. Threads with their own fd table (clone without CLONE_FILES,
+// unshare(CLONE_FILES)) and clone3.
+TEST_F(Escape, ThreadsWithTheirOwnFdTableAreSupervised) {
+  // The thread's UDP socket sits at the same number as a unix socket in the
+  // process's table: only a per-thread pidfd finds the right one.
+  ExpectLines(Attempt({"thread-files", kServer4, "8081"}), {"thread-sendto ok", kReply4});
+  ExpectLines(Attempt({"unshare-files", kServer4, "8081"}),
+              {"unshare-files ok", "thread-sendto ok", kReply4});
+  ExpectLines(Attempt({"clone3"}), {"clone3 ENOSYS"});
+  NothingThroughUplink1();
+}
+
+// 8. prctl(PR_SET_DUMPABLE, 0): refused for an unprivileged supervisor (which
+// could not inspect the program any more); allowed for a privileged one
+// (which can). Either way the network keeps working through the interface.
+TEST_F(Escape, NonDumpableProgramsStaySupervised) {
+  const std::string answer = "connect peer " + std::string(kUplink2v4);
+  ExpectLines(Attempt({"dumpable", kServer4, "8080"}), {"prctl-set-dumpable-0 ok", answer});
+  ExpectLines(AttemptAsNobody({"dumpable", kServer4, "8080"}),
+              {"prctl-set-dumpable-0 EPERM", answer});
+  NothingThroughUplink1();
+}
+
+// 9. Raw, packet and ICMP-echo sockets; MPTCP and SCTP; new network and user
+// namespaces; setns.
+TEST_F(Escape, OtherSocketKindsAndNamespaces) {
+  ExpectLines(Attempt({"raw", kServer4}), {"raw-sendto ok", kReply4});
+  ExpectLines(Attempt({"ping", kServer4, "uplink1"}), {"ping-sendmsg ok", "reply received"});
+  ExpectLines(Attempt({"sockets"}),
+              {"packet-socket EPERM", "mptcp-socket EPROTONOSUPPORT", "sctp-socket EPROTONOSUPPORT",
+               "seqpacket-socket ESOCKTNOSUPPORT"});
+  ExpectLines(Attempt({"namespaces", "/run/netns/" + lab_->router_ns()}),
+              {"unshare-newnet EPERM", "unshare-newuser EPERM", "clone-newnet EPERM",
+               "setns-net EPERM", "setns-any EPERM"});
+  auto two = NothingThroughUplink1();
+  EXPECT_TRUE(Saw(two, "ip4 icmp 10.201.2.2 > 10.200.0.1")) << Join(two);
+}
+
+// 10. i386 system calls from a 64-bit process: the process is killed.
+TEST_F(Escape, ForeignArchitectureCallsKillTheProgram) {
+  RunResult r = Attempt({"int80"});
+  EXPECT_EQ(r.exit_code, 128 + SIGSYS) << r.Describe();
+  EXPECT_EQ(r.out.find("int80 returned"), std::string::npos);
+  NothingThroughUplink1();
+}
+
+// 11. Its own seccomp listener; PTRACE_O_SUSPEND_SECCOMP on a sibling;
+// attacks on the supervisor itself (ptrace, pidfd_getfd, /proc/<pid>/fd,
+// process_vm_readv), as root and as nobody.
+TEST_F(Escape, TheFilterAndTheSupervisorCannotBeSwitchedOff) {
+  ExpectLines(Attempt({"own-listener"}), {"own-listener EBUSY"});
+  ExpectLines(Attempt({"suspend-seccomp"}), {"ptrace-suspend-seccomp EPERM"});
+  const std::vector<std::string> refused{
+      "ptrace-attach-supervisor EPERM", "pidfd-getfd-supervisor EPERM", "open-supervisor-fd EACCES",
+      "read-supervisor-memory EPERM"};
+  ExpectLines(Attempt({"attack-supervisor"}), refused);
+  ExpectLines(AttemptAsNobody({"attack-supervisor"}), refused);
+  NothingThroughUplink1();
+}
+
+// 12. The supervisor is killed while the program keeps sending: every send
+// fails (ENOSYS) and nothing leaves through any interface.
+TEST_F(Escape, KilledSupervisorMeansNoTraffic) {
+  Background b(lab_->Client(
+      {Bindsup(), "-i", "uplink2", "--", ToolPath("escape"), "udp-loop", kServer4, "8081", "1"}));
+  ASSERT_TRUE(b.WaitForOutput("\n", milliseconds(10000)));
+  std::istringstream ready(b.output());
+  std::string word;
+  int pid = 0;
+  ready >> word >> pid;
+  ASSERT_GT(pid, 0) << b.output();
+  ASSERT_EQ(kill(b.pid(), SIGKILL), 0);  // ip netns exec execs bindsup
+  std::this_thread::sleep_for(milliseconds(200));
+  ASSERT_EQ(kill(pid, SIGUSR1), 0);
+  ASSERT_TRUE(b.WaitForOutput("udp-loop", milliseconds(5000))) << b.output();
+  EXPECT_NE(b.output().find("udp-loop sent 0 failed"), std::string::npos) << b.output();
+  EXPECT_NE(b.output().find("ENOSYS"), std::string::npos) << b.output();
+  auto two = NothingThroughUplink1();
+  EXPECT_FALSE(Saw(two, "udp")) << Join(two);
+}
+
+}  // namespace
+}  // namespace bindsup::testing

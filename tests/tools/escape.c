@@ -1,0 +1,678 @@
+/* escape: a hostile program, one escape attempt per invocation.
+ *
+ * Each scenario tries a way to send a packet through an interface other than
+ * the one bindsup binds to, and prints what each step returned:
+ *   "<step> ok" | "<step> <ERRNO-NAME>" | "<step> peer <address the server saw>"
+ * The tests run these under `bindsup -i uplink2` in the lab, capture on the
+ * router side of both uplinks, and assert that nothing left through uplink1.
+ * See the scenarios in main() and docs/threat-model.md.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/io_uring.h>
+#include <linux/sched.h>
+#include <linux/seccomp.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <netinet/ip_icmp.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef IPPROTO_MPTCP
+#define IPPROTO_MPTCP 262
+#endif
+#ifndef TCP_FASTOPEN_CONNECT
+#define TCP_FASTOPEN_CONNECT 30
+#endif
+
+static const char* errname(int e) {
+  static const struct { int e; const char* n; } names[] = {
+      {EPERM, "EPERM"}, {ENOENT, "ENOENT"}, {EINTR, "EINTR"}, {EBADF, "EBADF"},
+      {EAGAIN, "EAGAIN"}, {EACCES, "EACCES"}, {EFAULT, "EFAULT"}, {EBUSY, "EBUSY"},
+      {EINVAL, "EINVAL"}, {ENOSYS, "ENOSYS"}, {ENOTSOCK, "ENOTSOCK"}, {EPROTONOSUPPORT, "EPROTONOSUPPORT"},
+      {ESOCKTNOSUPPORT, "ESOCKTNOSUPPORT"}, {EOPNOTSUPP, "EOPNOTSUPP"}, {EAFNOSUPPORT, "EAFNOSUPPORT"},
+      {EADDRNOTAVAIL, "EADDRNOTAVAIL"}, {ENETUNREACH, "ENETUNREACH"}, {ECONNREFUSED, "ECONNREFUSED"},
+      {EHOSTUNREACH, "EHOSTUNREACH"}, {EINPROGRESS, "EINPROGRESS"}, {EISCONN, "EISCONN"},
+      {EDESTADDRREQ, "EDESTADDRREQ"}, {ENODEV, "ENODEV"}, {ETIMEDOUT, "ETIMEDOUT"}, {ESRCH, "ESRCH"},
+  };
+  for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); ++i)
+    if (names[i].e == e) return names[i].n;
+  static char buf[32];
+  snprintf(buf, sizeof(buf), "errno%d", e);
+  return buf;
+}
+
+static void report(const char* step, long rc) {
+  if (rc < 0) printf("%s %s\n", step, errname(errno));
+  else printf("%s ok\n", step);
+  fflush(stdout);
+}
+
+static socklen_t addr_of(const char* host, int port, struct sockaddr_storage* ss) {
+  memset(ss, 0, sizeof(*ss));
+  struct sockaddr_in* in = (struct sockaddr_in*)ss;
+  struct sockaddr_in6* in6 = (struct sockaddr_in6*)ss;
+  if (inet_pton(AF_INET, host, &in->sin_addr) == 1) {
+    in->sin_family = AF_INET;
+    in->sin_port = htons((uint16_t)port);
+    return sizeof(*in);
+  }
+  if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
+    in6->sin6_family = AF_INET6;
+    in6->sin6_port = htons((uint16_t)port);
+    return sizeof(*in6);
+  }
+  fprintf(stderr, "escape: bad address %s\n", host);
+  exit(2);
+}
+
+/* Waits up to 2 s for a datagram on fd and prints "<step> peer <text>". */
+static void await_reply(int fd, const char* step) {
+  struct pollfd p = {fd, POLLIN, 0};
+  char buf[512];
+  if (poll(&p, 1, 2000) != 1) {
+    printf("%s no-reply\n", step);
+    fflush(stdout);
+    return;
+  }
+  ssize_t n = recv(fd, buf, sizeof(buf) - 1, 0);
+  if (n < 0) {
+    report(step, -1);
+    return;
+  }
+  buf[n] = 0;
+  if (n > 0 && buf[n - 1] == '\n') buf[n - 1] = 0;
+  printf("%s peer %s\n", step, buf);
+  fflush(stdout);
+}
+
+/* HTTP GET on a connected (or Fast Open) TCP socket; prints the answer's last line. */
+static void http_answer(int fd, const char* step) {
+  char buf[2048];
+  size_t got = 0;
+  struct pollfd p = {fd, POLLIN, 0};
+  while (got < sizeof(buf) - 1 && poll(&p, 1, 3000) == 1) {
+    ssize_t n = read(fd, buf + got, sizeof(buf) - 1 - got);
+    if (n <= 0) break;
+    got += (size_t)n;
+  }
+  buf[got] = 0;
+  while (got > 0 && (buf[got - 1] == '\n' || buf[got - 1] == '\r')) buf[--got] = 0;
+  char* last = strrchr(buf, '\n');
+  printf("%s peer %s\n", step, got ? (last ? last + 1 : buf) : "(nothing)");
+  fflush(stdout);
+}
+
+static const char kGet[] = "GET / HTTP/1.0\r\n\r\n";
+
+/* ------------------------------------------------------------ datagrams */
+
+static int udp_socket_for(const struct sockaddr_storage* to) {
+  int fd = socket(to->ss_family, SOCK_DGRAM, 0);
+  if (fd < 0) report("socket", -1);
+  return fd;
+}
+
+static int udp_sendto(const char* host, int port) {
+  struct sockaddr_storage to;
+  socklen_t len = addr_of(host, port, &to);
+  int fd = udp_socket_for(&to);
+  report("sendto", sendto(fd, "x", 1, 0, (struct sockaddr*)&to, len));
+  await_reply(fd, "reply");
+  return 0;
+}
+
+static int udp_sendmsg(const char* host, int port, int mmsg) {
+  struct sockaddr_storage to;
+  socklen_t len = addr_of(host, port, &to);
+  int fd = udp_socket_for(&to);
+  struct iovec iov = {(void*)"x", 1};
+  struct msghdr m = {.msg_name = &to, .msg_namelen = len, .msg_iov = &iov, .msg_iovlen = 1};
+  if (!mmsg) {
+    report("sendmsg", sendmsg(fd, &m, 0));
+    await_reply(fd, "reply");
+  } else {
+    struct mmsghdr v[2] = {{.msg_hdr = m}, {.msg_hdr = m}};
+    int n = sendmmsg(fd, v, 2, 0);
+    printf("sendmmsg %d\n", n);
+    await_reply(fd, "reply");
+    await_reply(fd, "reply");
+  }
+  return 0;
+}
+
+/* IP_PKTINFO / IPV6_PKTINFO naming another interface. */
+static int pktinfo(const char* kind, const char* host, int port, const char* ifname) {
+  struct sockaddr_storage to;
+  socklen_t len = addr_of(host, port, &to);
+  int mapped = strcmp(kind, "mapped") == 0;
+  unsigned ifindex = if_nametoindex(ifname);
+  int fd;
+  if (mapped) { /* AF_INET6 socket sending to ::ffff:a.b.c.d with IP_PKTINFO */
+    struct sockaddr_in* in = (struct sockaddr_in*)&to;
+    struct sockaddr_in6 m6 = {.sin6_family = AF_INET6, .sin6_port = in->sin_port};
+    m6.sin6_addr.s6_addr[10] = 0xff;
+    m6.sin6_addr.s6_addr[11] = 0xff;
+    memcpy(&m6.sin6_addr.s6_addr[12], &in->sin_addr, 4);
+    memcpy(&to, &m6, sizeof(m6));
+    len = sizeof(m6);
+    fd = socket(AF_INET6, SOCK_DGRAM, 0);
+    int zero = 0;
+    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+  } else {
+    fd = udp_socket_for(&to);
+  }
+  union {
+    char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+    struct cmsghdr align;
+  } control;
+  memset(&control, 0, sizeof(control));
+  struct iovec iov = {(void*)"x", 1};
+  struct msghdr m = {.msg_name = &to, .msg_namelen = len, .msg_iov = &iov, .msg_iovlen = 1,
+                     .msg_control = control.buf};
+  struct cmsghdr* c = (struct cmsghdr*)control.buf;
+  if (to.ss_family == AF_INET || mapped) {
+    struct in_pktinfo info = {.ipi_ifindex = (int)ifindex};
+    c->cmsg_level = SOL_IP;
+    c->cmsg_type = IP_PKTINFO;
+    c->cmsg_len = CMSG_LEN(sizeof(info));
+    memcpy(CMSG_DATA(c), &info, sizeof(info));
+    m.msg_controllen = CMSG_SPACE(sizeof(info));
+  } else {
+    struct in6_pktinfo info = {.ipi6_ifindex = ifindex};
+    c->cmsg_level = SOL_IPV6;
+    c->cmsg_type = IPV6_PKTINFO;
+    c->cmsg_len = CMSG_LEN(sizeof(info));
+    memcpy(CMSG_DATA(c), &info, sizeof(info));
+    m.msg_controllen = CMSG_SPACE(sizeof(info));
+  }
+  if (strcmp(kind, "connected") == 0) {
+    report("connect", connect(fd, (struct sockaddr*)&to, len));
+    m.msg_name = NULL;
+    m.msg_namelen = 0;
+  }
+  if (strcmp(kind, "sendmmsg") == 0) {
+    struct mmsghdr v = {.msg_hdr = m};
+    int n = sendmmsg(fd, &v, 1, 0);
+    printf("sendmmsg %d\n", n);
+  } else {
+    report("sendmsg", sendmsg(fd, &m, 0));
+  }
+  await_reply(fd, "reply");
+  return 0;
+}
+
+/* ------------------------------------------------------------ TCP Fast Open */
+
+static int tfo(const char* how, const char* host, int port) {
+  struct sockaddr_storage to;
+  socklen_t len = addr_of(host, port, &to);
+  int fd = socket(to.ss_family, SOCK_STREAM, 0);
+  if (strcmp(how, "sendto") == 0) {
+    report("sendto-fastopen", sendto(fd, kGet, sizeof(kGet) - 1, MSG_FASTOPEN, (struct sockaddr*)&to, len));
+  } else {
+    int one = 1;
+    report("tcp-fastopen-connect", setsockopt(fd, IPPROTO_TCP, TCP_FASTOPEN_CONNECT, &one, sizeof(one)));
+    report("connect", connect(fd, (struct sockaddr*)&to, len));
+    report("write", write(fd, kGet, sizeof(kGet) - 1));
+  }
+  http_answer(fd, "answer");
+  return 0;
+}
+
+/* ------------------------------------------------------------ interface options */
+
+static int tcp_get(const char* host, int port, int fd_or_minus1, const char* step) {
+  struct sockaddr_storage to;
+  socklen_t len = addr_of(host, port, &to);
+  int fd = fd_or_minus1 >= 0 ? fd_or_minus1 : socket(to.ss_family, SOCK_STREAM, 0);
+  if (connect(fd, (struct sockaddr*)&to, len) != 0) {
+    report(step, -1);
+    return 1;
+  }
+  if (write(fd, kGet, sizeof(kGet) - 1) < 0) report("write", -1);
+  http_answer(fd, step);
+  close(fd);
+  return 0;
+}
+
+static int bind_device(const char* how, const char* ifname, const char* host, int port) {
+  struct sockaddr_storage to;
+  addr_of(host, port, &to);
+  int fd = socket(to.ss_family, SOCK_STREAM, 0);
+  if (strcmp(how, "name") == 0) {
+    report("so-bindtodevice", setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, ifname, (socklen_t)strlen(ifname)));
+  } else {
+    int index = (int)if_nametoindex(ifname);
+    report("so-bindtoifindex", setsockopt(fd, SOL_SOCKET, SO_BINDTOIFINDEX, &index, sizeof(index)));
+  }
+  return tcp_get(host, port, fd, "connect");
+}
+
+static int unicast_if(const char* ifname, const char* host, int port) {
+  struct sockaddr_storage to;
+  socklen_t len = addr_of(host, port, &to);
+  int fd = udp_socket_for(&to);
+  uint32_t index = htonl(if_nametoindex(ifname));
+  if (to.ss_family == AF_INET)
+    report("ip-unicast-if", setsockopt(fd, IPPROTO_IP, IP_UNICAST_IF, &index, sizeof(index)));
+  else
+    report("ipv6-unicast-if", setsockopt(fd, IPPROTO_IPV6, IPV6_UNICAST_IF, &index, sizeof(index)));
+  report("sendto", sendto(fd, "x", 1, 0, (struct sockaddr*)&to, len));
+  await_reply(fd, "reply");
+  return 0;
+}
+
+static int multicast_if(const char* ifname, const char* group, int port) {
+  struct sockaddr_storage to;
+  socklen_t len = addr_of(group, port, &to);
+  int fd = udp_socket_for(&to);
+  if (to.ss_family == AF_INET) {
+    struct ip_mreqn m = {.imr_ifindex = (int)if_nametoindex(ifname)};
+    report("ip-multicast-if", setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &m, sizeof(m)));
+  } else {
+    int index = (int)if_nametoindex(ifname);
+    report("ipv6-multicast-if", setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, &index, sizeof(index)));
+  }
+  report("sendto-group", sendto(fd, "x", 1, 0, (struct sockaddr*)&to, len));
+  return 0;
+}
+
+static int join(const char* group, const char* ifname) {
+  struct sockaddr_storage g;
+  addr_of(group, 0, &g);
+  int fd = socket(g.ss_family, SOCK_DGRAM, 0);
+  unsigned index = strcmp(ifname, "none") == 0 ? 0 : if_nametoindex(ifname);
+  if (g.ss_family == AF_INET) {
+    struct ip_mreqn m = {.imr_multiaddr = ((struct sockaddr_in*)&g)->sin_addr, .imr_ifindex = (int)index};
+    report("ip-add-membership", setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &m, sizeof(m)));
+  } else {
+    struct ipv6_mreq m = {.ipv6mr_multiaddr = ((struct sockaddr_in6*)&g)->sin6_addr, .ipv6mr_interface = index};
+    report("ipv6-add-membership", setsockopt(fd, IPPROTO_IPV6, IPV6_ADD_MEMBERSHIP, &m, sizeof(m)));
+  }
+  usleep(500 * 1000); /* the kernel sends its reports right away */
+  return 0;
+}
+
+/* ------------------------------------------------------------ races */
+
+static struct sockaddr_storage race_a, race_b;
+static socklen_t race_len;
+static struct sockaddr_storage shared_addr; /* rewritten by the flipper */
+static atomic_int stop_flag;
+
+static void* flip_address(void* unused) {
+  (void)unused;
+  while (!atomic_load(&stop_flag)) {
+    memcpy(&shared_addr, &race_b, race_len);
+    memcpy(&shared_addr, &race_a, race_len);
+  }
+  return NULL;
+}
+
+/* One thread rewrites the destination while another connects and sends. */
+static int race_addr(const char* host, int port, const char* alt, int iterations) {
+  race_len = addr_of(host, port, &race_a);
+  addr_of(alt, port, &race_b);
+  memcpy(&shared_addr, &race_a, race_len);
+  pthread_t t;
+  pthread_create(&t, NULL, flip_address, NULL);
+  int sendto_fd = socket(race_a.ss_family, SOCK_DGRAM, 0);
+  int ok = 0;
+  for (int i = 0; i < iterations; ++i) {
+    if (sendto(sendto_fd, "r", 1, 0, (struct sockaddr*)&shared_addr, race_len) == 1) ++ok;
+    int c = socket(race_a.ss_family, SOCK_DGRAM, 0);
+    if (connect(c, (struct sockaddr*)&shared_addr, race_len) == 0 && send(c, "c", 1, 0) == 1) ++ok;
+    close(c);
+  }
+  atomic_store(&stop_flag, 1);
+  pthread_join(t, NULL);
+  printf("race-addr done %d\n", ok > 0 ? 1 : 0);
+  return 0;
+}
+
+static int race_fd;
+static int race_unix;
+static int race_family;
+
+/* Puts a fresh, unbound internet socket or a unix socket at race_fd, in turn. */
+static void* swap_sockets(void* unused) {
+  (void)unused;
+  int i = 0;
+  while (!atomic_load(&stop_flag)) {
+    if (++i % 2) {
+      int s = socket(race_family, (i / 2) % 2 ? SOCK_DGRAM : SOCK_STREAM, 0);
+      dup2(s, race_fd);
+      close(s);
+    } else {
+      dup2(race_unix, race_fd);
+    }
+  }
+  return NULL;
+}
+
+/* connect/sendto/sendmsg (with IP_PKTINFO naming IFNAME) on an fd number that
+ * another thread keeps re-pointing between unix and internet sockets. */
+static int race_dup2(const char* host, int port, const char* ifname, int iterations) {
+  struct sockaddr_storage to;
+  socklen_t len = addr_of(host, port, &to);
+  race_family = to.ss_family;
+  race_unix = socket(AF_UNIX, SOCK_DGRAM, 0);
+  race_fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+  pthread_t t;
+  pthread_create(&t, NULL, swap_sockets, NULL);
+  union {
+    char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+    struct cmsghdr align;
+  } control;
+  memset(&control, 0, sizeof(control));
+  struct cmsghdr* c = (struct cmsghdr*)control.buf;
+  struct iovec iov = {(void*)"d", 1};
+  struct msghdr m = {.msg_name = &to, .msg_namelen = len, .msg_iov = &iov, .msg_iovlen = 1,
+                     .msg_control = control.buf};
+  if (to.ss_family == AF_INET) {
+    struct in_pktinfo info = {.ipi_ifindex = (int)if_nametoindex(ifname)};
+    c->cmsg_level = SOL_IP;
+    c->cmsg_type = IP_PKTINFO;
+    c->cmsg_len = CMSG_LEN(sizeof(info));
+    memcpy(CMSG_DATA(c), &info, sizeof(info));
+    m.msg_controllen = CMSG_SPACE(sizeof(info));
+  } else {
+    struct in6_pktinfo info = {.ipi6_ifindex = if_nametoindex(ifname)};
+    c->cmsg_level = SOL_IPV6;
+    c->cmsg_type = IPV6_PKTINFO;
+    c->cmsg_len = CMSG_LEN(sizeof(info));
+    memcpy(CMSG_DATA(c), &info, sizeof(info));
+    m.msg_controllen = CMSG_SPACE(sizeof(info));
+  }
+  for (int i = 0; i < iterations; ++i) {
+    connect(race_fd, (struct sockaddr*)&to, len);
+    sendto(race_fd, "s", 1, MSG_DONTWAIT, (struct sockaddr*)&to, len);
+    sendmsg(race_fd, &m, MSG_DONTWAIT);
+  }
+  atomic_store(&stop_flag, 1);
+  pthread_join(t, NULL);
+  printf("race-dup2 done\n");
+  return 0;
+}
+
+/* ------------------------------------------------------------ fd tables */
+
+static const char* thread_host;
+static int thread_port;
+static int main_unix_fd;
+
+/* In a thread with its own fd table: a UDP socket at the same number as a
+ * unix socket in the process's main table. */
+static int own_table_send(void) {
+  struct sockaddr_storage to;
+  socklen_t len = addr_of(thread_host, thread_port, &to);
+  int s = socket(to.ss_family, SOCK_DGRAM, 0);
+  dup2(s, main_unix_fd);
+  close(s);
+  report("thread-sendto", sendto(main_unix_fd, "t", 1, 0, (struct sockaddr*)&to, len));
+  await_reply(main_unix_fd, "reply");
+  return 0;
+}
+
+static int clone_thread_main(void* unused) {
+  (void)unused;
+  own_table_send();
+  syscall(SYS_exit, 0);
+  return 0;
+}
+
+static int thread_files(const char* host, int port) {
+  thread_host = host;
+  thread_port = port;
+  main_unix_fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+  size_t size = 1 << 20;
+  char* stack = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  /* A thread (same thread group) without CLONE_FILES. */
+  pid_t tid = clone(clone_thread_main, stack + size,
+                    CLONE_VM | CLONE_FS | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM, NULL);
+  if (tid < 0) return report("clone", -1), 1;
+  sleep(3); /* the thread reports and exits; threads cannot be waited for */
+  return 0;
+}
+
+static void* unshare_files_main(void* unused) {
+  (void)unused;
+  report("unshare-files", unshare(CLONE_FILES));
+  own_table_send();
+  return NULL;
+}
+
+static int unshare_files(const char* host, int port) {
+  thread_host = host;
+  thread_port = port;
+  main_unix_fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+  pthread_t t;
+  pthread_create(&t, NULL, unshare_files_main, NULL);
+  pthread_join(t, NULL);
+  return 0;
+}
+
+/* ------------------------------------------------------------ the rest */
+
+static int raw_ping(const char* host) {
+  struct sockaddr_storage to;
+  socklen_t len = addr_of(host, 0, &to);
+  int fd = socket(AF_INET, SOCK_RAW, IPPROTO_ICMP);
+  if (fd < 0) return report("raw-socket", -1), 1;
+  struct icmphdr echo = {.type = ICMP_ECHO, .un.echo.id = htons(7), .un.echo.sequence = htons(1)};
+  uint16_t words[sizeof(echo) / 2];
+  memcpy(words, &echo, sizeof(echo)); /* no aliasing through a uint16_t* */
+  unsigned sum = 0;
+  for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); ++i) sum += words[i];
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  echo.checksum = (uint16_t)~sum;
+  report("raw-sendto", sendto(fd, &echo, sizeof(echo), 0, (struct sockaddr*)&to, len));
+  struct pollfd p = {fd, POLLIN, 0};
+  char buf[256];
+  while (poll(&p, 1, 2000) == 1) {
+    ssize_t n = recv(fd, buf, sizeof(buf), 0);
+    if (n >= 28 && buf[20] == ICMP_ECHOREPLY) {
+      char dst[INET_ADDRSTRLEN];
+      inet_ntop(AF_INET, buf + 16, dst, sizeof(dst));
+      printf("reply peer %s\n", dst); /* the reply's destination: the source we used */
+      return 0;
+    }
+  }
+  printf("reply no-reply\n");
+  return 0;
+}
+
+static int ping_socket(const char* host, const char* ifname) {
+  struct sockaddr_storage to;
+  socklen_t len = addr_of(host, 0, &to);
+  int fd = socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP);
+  if (fd < 0) return report("ping-socket", -1), 1;
+  struct icmphdr echo = {.type = ICMP_ECHO, .un.echo.sequence = htons(1)};
+  union {
+    char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
+    struct cmsghdr align;
+  } control;
+  memset(&control, 0, sizeof(control));
+  struct cmsghdr* c = (struct cmsghdr*)control.buf;
+  struct in_pktinfo info = {.ipi_ifindex = (int)if_nametoindex(ifname)};
+  c->cmsg_level = SOL_IP;
+  c->cmsg_type = IP_PKTINFO;
+  c->cmsg_len = CMSG_LEN(sizeof(info));
+  memcpy(CMSG_DATA(c), &info, sizeof(info));
+  struct iovec iov = {&echo, sizeof(echo)};
+  struct msghdr m = {.msg_name = &to, .msg_namelen = len, .msg_iov = &iov, .msg_iovlen = 1,
+                     .msg_control = control.buf, .msg_controllen = sizeof(control.buf)};
+  report("ping-sendmsg", sendmsg(fd, &m, 0));
+  struct pollfd p = {fd, POLLIN, 0};
+  printf("reply %s\n", poll(&p, 1, 2000) == 1 ? "received" : "no-reply");
+  return 0;
+}
+
+static int int80(void) {
+  /* i386 socketcall(SYS_SOCKET, {AF_INET, SOCK_DGRAM, 0}) through int 0x80. */
+  static unsigned args[3] = {AF_INET, SOCK_DGRAM, 0};
+  long ret = 102; /* __NR_socketcall on i386 */
+  asm volatile("int $0x80" : "+a"(ret) : "b"(1), "c"(args) : "memory");
+  printf("int80 returned %ld\n", ret);
+  return 0;
+}
+
+static int own_listener(void) {
+  struct sock_filter code[] = {BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF)};
+  struct sock_fprog prog = {1, code};
+  prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+  long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+  report("own-listener", fd);
+  return 0;
+}
+
+static int suspend_seccomp(void) {
+  pid_t child = fork();
+  if (child == 0) {
+    pause();
+    _exit(0);
+  }
+  report("ptrace-suspend-seccomp", ptrace(PTRACE_SEIZE, child, 0, PTRACE_O_SUSPEND_SECCOMP));
+  kill(child, SIGKILL);
+  waitpid(child, NULL, 0);
+  return 0;
+}
+
+static int attack_supervisor(void) {
+  pid_t sup = getppid();
+  report("ptrace-attach-supervisor", ptrace(PTRACE_ATTACH, sup, 0, 0));
+  int pidfd = (int)syscall(SYS_pidfd_open, sup, 0);
+  for (int fd = 3; fd < 8; ++fd) {
+    long got = syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+    if (got >= 0 || errno != EBADF) {
+      report("pidfd-getfd-supervisor", got);
+      break;
+    }
+  }
+  char path[64];
+  snprintf(path, sizeof(path), "/proc/%d/fd/3", sup);
+  report("open-supervisor-fd", open(path, O_RDWR));
+  char buf[8];
+  struct iovec local = {buf, sizeof(buf)}, remote = {(void*)0x400000, sizeof(buf)};
+  report("read-supervisor-memory", process_vm_readv(sup, &local, 1, &remote, 1, 0));
+  return 0;
+}
+
+static volatile sig_atomic_t go;
+static void on_go(int sig) { (void)sig; go = 1; }
+
+/* Sends datagrams for `seconds` once SIGUSR1 arrives (the test kills the
+ * supervisor first). */
+static int udp_loop(const char* host, int port, int seconds) {
+  signal(SIGUSR1, on_go);
+  printf("ready %d\n", getpid());
+  fflush(stdout);
+  while (!go) pause();
+  struct sockaddr_storage to;
+  socklen_t len = addr_of(host, port, &to);
+  int fd = socket(to.ss_family, SOCK_DGRAM, 0);
+  int sent = 0, failed = 0, last = 0;
+  struct timespec start, now;
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  do {
+    if (sendto(fd, "l", 1, 0, (struct sockaddr*)&to, len) == 1) ++sent;
+    else ++failed, last = errno;
+    usleep(10000);
+    clock_gettime(CLOCK_MONOTONIC, &now);
+  } while (now.tv_sec - start.tv_sec < seconds);
+  printf("udp-loop sent %d failed %d %s\n", sent, failed, failed ? errname(last) : "-");
+  return 0;
+}
+
+int main(int argc, char** argv) {
+  setvbuf(stdout, NULL, _IOLBF, 0);
+  /* sendto on an unconnected TCP socket raises SIGPIPE, as it should. */
+  signal(SIGPIPE, SIG_IGN);
+  if (argc < 2) goto usage;
+  const char* s = argv[1];
+#define ARGS(n) if (argc != (n) + 2) goto usage
+  if (!strcmp(s, "udp-sendto")) { ARGS(2); return udp_sendto(argv[2], atoi(argv[3])); }
+  if (!strcmp(s, "udp-sendmsg")) { ARGS(2); return udp_sendmsg(argv[2], atoi(argv[3]), 0); }
+  if (!strcmp(s, "udp-sendmmsg")) { ARGS(2); return udp_sendmsg(argv[2], atoi(argv[3]), 1); }
+  if (!strcmp(s, "pktinfo")) { ARGS(4); return pktinfo(argv[2], argv[3], atoi(argv[4]), argv[5]); }
+  if (!strcmp(s, "tfo")) { ARGS(3); return tfo(argv[2], argv[3], atoi(argv[4])); }
+  if (!strcmp(s, "io-uring")) {
+    struct io_uring_params params;
+    memset(&params, 0, sizeof(params));
+    report("io_uring_setup", syscall(SYS_io_uring_setup, 8, &params));
+    return 0;
+  }
+  if (!strcmp(s, "bind-device")) { ARGS(4); return bind_device(argv[2], argv[3], argv[4], atoi(argv[5])); }
+  if (!strcmp(s, "unicast-if")) { ARGS(3); return unicast_if(argv[2], argv[3], atoi(argv[4])); }
+  if (!strcmp(s, "multicast-if")) { ARGS(3); return multicast_if(argv[2], argv[3], atoi(argv[4])); }
+  if (!strcmp(s, "join")) { ARGS(2); return join(argv[2], argv[3]); }
+  if (!strcmp(s, "race-addr")) { ARGS(4); return race_addr(argv[2], atoi(argv[3]), argv[4], atoi(argv[5])); }
+  if (!strcmp(s, "race-dup2")) { ARGS(4); return race_dup2(argv[2], atoi(argv[3]), argv[4], atoi(argv[5])); }
+  if (!strcmp(s, "thread-files")) { ARGS(2); return thread_files(argv[2], atoi(argv[3])); }
+  if (!strcmp(s, "unshare-files")) { ARGS(2); return unshare_files(argv[2], atoi(argv[3])); }
+  if (!strcmp(s, "clone3")) {
+    struct clone_args a;
+    memset(&a, 0, sizeof(a));
+    a.flags = CLONE_NEWNET;
+    a.exit_signal = SIGCHLD;
+    long pid = syscall(SYS_clone3, &a, sizeof(a));
+    if (pid == 0) _exit(0);
+    report("clone3", pid);
+    return 0;
+  }
+  if (!strcmp(s, "dumpable")) {
+    ARGS(2);
+    report("prctl-set-dumpable-0", prctl(PR_SET_DUMPABLE, 0, 0, 0, 0));
+    return tcp_get(argv[2], atoi(argv[3]), -1, "connect");
+  }
+  if (!strcmp(s, "raw")) { ARGS(1); return raw_ping(argv[2]); }
+  if (!strcmp(s, "ping")) { ARGS(2); return ping_socket(argv[2], argv[3]); }
+  if (!strcmp(s, "sockets")) {
+    report("packet-socket", socket(AF_PACKET, SOCK_RAW, htons(0x0003)));
+    report("mptcp-socket", socket(AF_INET, SOCK_STREAM, IPPROTO_MPTCP));
+    report("sctp-socket", socket(AF_INET6, SOCK_STREAM, IPPROTO_SCTP));
+    report("seqpacket-socket", socket(AF_INET, SOCK_SEQPACKET, 0));
+    return 0;
+  }
+  if (!strcmp(s, "namespaces")) {
+    ARGS(1);
+    report("unshare-newnet", unshare(CLONE_NEWNET));
+    report("unshare-newuser", unshare(CLONE_NEWUSER));
+    long pid = syscall(SYS_clone, CLONE_NEWNET | SIGCHLD, 0, 0, 0, 0);
+    if (pid == 0) _exit(0);
+    report("clone-newnet", pid);
+    int fd = open(argv[2], O_RDONLY);
+    report("setns-net", setns(fd, CLONE_NEWNET));
+    report("setns-any", setns(fd, 0));
+    return 0;
+  }
+  if (!strcmp(s, "int80")) return int80();
+  if (!strcmp(s, "own-listener")) return own_listener();
+  if (!strcmp(s, "suspend-seccomp")) return suspend_seccomp();
+  if (!strcmp(s, "attack-supervisor")) return attack_supervisor();
+  if (!strcmp(s, "udp-loop")) { ARGS(3); return udp_loop(argv[2], atoi(argv[3]), atoi(argv[4])); }
+usage:
+  fprintf(stderr, "escape: unknown scenario or wrong arguments (see the source)\n");
+  return 2;
+}

@@ -1,0 +1,145 @@
+/* sniff IFACE: print one line per frame received on IFACE (what the peer
+ * sent), until killed. Run by the tests in the lab's router namespace on the
+ * peer of an uplink: every line is a packet that left the client through that
+ * uplink.
+ *
+ *   ip4 <proto> <src> > <dst>          IPv4 (proto: tcp, udp, icmp, igmp or a number)
+ *   igmp-report <group>...             IGMPv2/v3 membership reports
+ *   ip6 <next> <src> > <dst>           IPv6 (next: tcp, udp, icmp6-<type>, or a number)
+ *   mld-report <group>...              MLDv1/v2 reports
+ *   arp <target>                       ARP requests
+ *   other 0x<ethertype>
+ * Prints "ready" first.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static const char* proto_name(int p, char* buf) {
+  switch (p) {
+    case IPPROTO_TCP: return "tcp";
+    case IPPROTO_UDP: return "udp";
+    case IPPROTO_ICMP: return "icmp";
+    case IPPROTO_IGMP: return "igmp";
+    default: snprintf(buf, 16, "%d", p); return buf;
+  }
+}
+
+static void ipv4(const unsigned char* p, size_t len) {
+  if (len < 20) return;
+  size_t hl = (size_t)(p[0] & 0xf) * 4;
+  char src[INET_ADDRSTRLEN], dst[INET_ADDRSTRLEN], num[16];
+  inet_ntop(AF_INET, p + 12, src, sizeof(src));
+  inet_ntop(AF_INET, p + 16, dst, sizeof(dst));
+  if (p[9] == IPPROTO_IGMP && len >= hl + 8) {
+    const unsigned char* g = p + hl;
+    char group[INET_ADDRSTRLEN];
+    if (g[0] == 0x16) { /* IGMPv2 report */
+      inet_ntop(AF_INET, g + 4, group, sizeof(group));
+      printf("igmp-report %s\n", group);
+      return;
+    }
+    if (g[0] == 0x22 && len >= hl + 8) { /* IGMPv3 report */
+      int n = (g[6] << 8) | g[7];
+      size_t off = hl + 8;
+      printf("igmp-report");
+      for (int i = 0; i < n && off + 8 <= len; ++i) {
+        inet_ntop(AF_INET, p + off + 4, group, sizeof(group));
+        printf(" %s", group);
+        off += 8 + (size_t)p[off + 1] * 4 + (size_t)((p[off + 2] << 8) | p[off + 3]) * 4;
+      }
+      printf("\n");
+      return;
+    }
+  }
+  printf("ip4 %s %s > %s\n", proto_name(p[9], num), src, dst);
+}
+
+static void ipv6(const unsigned char* p, size_t len) {
+  if (len < 40) return;
+  char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], group[INET6_ADDRSTRLEN];
+  inet_ntop(AF_INET6, p + 8, src, sizeof(src));
+  inet_ntop(AF_INET6, p + 24, dst, sizeof(dst));
+  int next = p[6];
+  size_t off = 40;
+  while ((next == 0 || next == 43 || next == 60) && off + 8 <= len) { /* extension headers */
+    next = p[off];
+    off += ((size_t)p[off + 1] + 1) * 8;
+  }
+  if (next == IPPROTO_ICMPV6 && off + 8 <= len) {
+    int type = p[off];
+    if (type == 131 && off + 24 <= len) { /* MLDv1 report */
+      inet_ntop(AF_INET6, p + off + 8, group, sizeof(group));
+      printf("mld-report %s\n", group);
+      return;
+    }
+    if (type == 143) { /* MLDv2 report */
+      int n = (p[off + 6] << 8) | p[off + 7];
+      size_t r = off + 8;
+      printf("mld-report");
+      for (int i = 0; i < n && r + 20 <= len; ++i) {
+        inet_ntop(AF_INET6, p + r + 4, group, sizeof(group));
+        printf(" %s", group);
+        r += 20 + (size_t)p[r + 1] * 4 + (size_t)((p[r + 2] << 8) | p[r + 3]) * 16;
+      }
+      printf("\n");
+      return;
+    }
+    printf("ip6 icmp6-%d %s > %s\n", type, src, dst);
+    return;
+  }
+  char num[16];
+  printf("ip6 %s %s > %s\n", next == IPPROTO_TCP ? "tcp" : next == IPPROTO_UDP ? "udp" : (snprintf(num, sizeof(num), "%d", next), num), src, dst);
+}
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    fprintf(stderr, "usage: sniff IFACE\n");
+    return 2;
+  }
+  int fd = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
+  if (fd < 0) {
+    perror("sniff: socket");
+    return 1;
+  }
+  struct sockaddr_ll ll = {0};
+  ll.sll_family = AF_PACKET;
+  ll.sll_protocol = htons(ETH_P_ALL);
+  ll.sll_ifindex = (int)if_nametoindex(argv[1]);
+  if (ll.sll_ifindex == 0 || bind(fd, (struct sockaddr*)&ll, sizeof(ll)) != 0) {
+    perror("sniff: bind");
+    return 1;
+  }
+  setvbuf(stdout, NULL, _IOLBF, 0);
+  printf("ready\n");
+  unsigned char frame[65536];
+  for (;;) {
+    struct sockaddr_ll from;
+    socklen_t fl = sizeof(from);
+    ssize_t n = recvfrom(fd, frame, sizeof(frame), 0, (struct sockaddr*)&from, &fl);
+    if (n < (ssize_t)sizeof(struct ether_header)) continue;
+    if (from.sll_pkttype == PACKET_OUTGOING) continue; /* only what the peer sent */
+    const struct ether_header* eth = (const struct ether_header*)frame;
+    const unsigned char* p = frame + sizeof(*eth);
+    size_t len = (size_t)n - sizeof(*eth);
+    switch (ntohs(eth->ether_type)) {
+      case ETHERTYPE_IP: ipv4(p, len); break;
+      case ETHERTYPE_IPV6: ipv6(p, len); break;
+      case ETHERTYPE_ARP: {
+        char target[INET_ADDRSTRLEN] = "?";
+        if (len >= 28) inet_ntop(AF_INET, p + 24, target, sizeof(target));
+        printf("arp %s\n", target);
+        break;
+      }
+      default: printf("other 0x%04x\n", ntohs(eth->ether_type));
+    }
+  }
+}
