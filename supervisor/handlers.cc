@@ -151,22 +151,29 @@ Handling Connect(const Notification& n, HandlerEnv& env) {
   return WithOperation(s, std::move(op), detail);
 }
 
-// Flags the supervisor does not perform on the program's behalf.
-std::optional<Handling> CheckSendFlags(std::uint64_t flags) {
+// Flags the supervisor does not perform on the program's behalf. Clears
+// MSG_ZEROCOPY when the kernel would ignore it anyway (no SO_ZEROCOPY).
+std::optional<Handling> CheckSendFlags(int socket, int& flags) {
+  if ((flags & MSG_ZEROCOPY) == 0) return std::nullopt;
+  int zerocopy = 0;
+  socklen_t len = sizeof(zerocopy);
+  if (getsockopt(socket, SOL_SOCKET, SO_ZEROCOPY, &zerocopy, &len) != 0 || zerocopy == 0) {
+    flags &= ~MSG_ZEROCOPY;
+    return std::nullopt;
+  }
   // Zero-copy would pin the supervisor's copy of the data, and its completion
   // notifications would never reach the program. ENOBUFS is the kernel's
   // documented "fall back to a copying send".
-  if ((flags & MSG_ZEROCOPY) != 0) return Refuse(ENOBUFS, "MSG_ZEROCOPY is not supported", false);
-  return std::nullopt;
+  return Refuse(ENOBUFS, "MSG_ZEROCOPY is not supported", false);
 }
 
 Handling SendTo(const Notification& n, HandlerEnv& env) {
   const int fd = static_cast<int>(n.args[0]);
-  const auto flags = static_cast<int>(n.args[3]);
+  auto flags = static_cast<int>(n.args[3]);
   Prepared prepared = PrepareSocket(n, fd, env);
   if (auto* done = std::get_if<Handling>(&prepared)) return std::move(*done);
   auto& s = std::get<PreparedSocket>(prepared);
-  if (auto refused = CheckSendFlags(static_cast<unsigned>(flags))) return std::move(*refused);
+  if (auto refused = CheckSendFlags(s.socket.get(), flags)) return std::move(*refused);
   auto message = MessageForSendto(s.target, n.args[1], n.args[2], n.args[4], n.args[5]);
   if (!message) return ProgramError(message.error());
   if (!env.channel.IsValid(n.id)) return Refuse(ESRCH, "thread went away", false);
@@ -184,11 +191,11 @@ Handling SendTo(const Notification& n, HandlerEnv& env) {
 
 Handling SendMsg(const Notification& n, HandlerEnv& env) {
   const int fd = static_cast<int>(n.args[0]);
-  const auto flags = static_cast<int>(n.args[2]);
+  auto flags = static_cast<int>(n.args[2]);
   Prepared prepared = PrepareSocket(n, fd, env);
   if (auto* done = std::get_if<Handling>(&prepared)) return std::move(*done);
   auto& s = std::get<PreparedSocket>(prepared);
-  if (auto refused = CheckSendFlags(static_cast<unsigned>(flags))) return std::move(*refused);
+  if (auto refused = CheckSendFlags(s.socket.get(), flags)) return std::move(*refused);
   auto message = CopyMsghdr(s.target, n.args[1]);
   if (!message) return ProgramError(message.error());
   if (!env.channel.IsValid(n.id)) return Refuse(ESRCH, "thread went away", false);
@@ -208,11 +215,11 @@ Handling SendMmsg(const Notification& n, HandlerEnv& env) {
   // The kernel clamps vlen to UIO_MAXIOV.
   const auto vlen =
       static_cast<unsigned>(std::min<std::uint64_t>(static_cast<unsigned int>(n.args[2]), kMaxIov));
-  const auto flags = static_cast<int>(n.args[3]);
+  auto flags = static_cast<int>(n.args[3]);
   Prepared prepared = PrepareSocket(n, fd, env);
   if (auto* done = std::get_if<Handling>(&prepared)) return std::move(*done);
   auto& s = std::get<PreparedSocket>(prepared);
-  if (auto refused = CheckSendFlags(static_cast<unsigned>(flags))) return std::move(*refused);
+  if (auto refused = CheckSendFlags(s.socket.get(), flags)) return std::move(*refused);
   auto messages = CopyMmsghdrs(s.target, n.args[1], vlen);
   if (!messages) return ProgramError(messages.error());
   if (!env.channel.IsValid(n.id)) return Refuse(ESRCH, "thread went away", false);

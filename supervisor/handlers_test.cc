@@ -195,6 +195,12 @@ TEST_F(Handlers, SendmsgSanitisesAndBinds) {
   c->cmsg_level = SOL_SOCKET;
   c->cmsg_type = SCM_RIGHTS;
   EXPECT_EQ(ErrorOf(Handle(SYS_sendmsg, {U(s.get()), U(&m), 0})), EINVAL);
+  // MSG_ZEROCOPY: ignored by the kernel without SO_ZEROCOPY, refused with it.
+  c->cmsg_level = SOL_IP;
+  c->cmsg_type = IP_PKTINFO;
+  EXPECT_TRUE(Handle(SYS_sendmsg, {U(s.get()), U(&m), MSG_ZEROCOPY}).operation);
+  int one = 1;
+  ASSERT_EQ(setsockopt(s.get(), SOL_SOCKET, SO_ZEROCOPY, &one, sizeof(one)), 0);
   EXPECT_EQ(ErrorOf(Handle(SYS_sendmsg, {U(s.get()), U(&m), MSG_ZEROCOPY})), ENOBUFS);
 }
 

@@ -57,11 +57,20 @@ std::optional<Verdict> ConnectOperation::DoAttempt() {
   socklen_t len = sizeof(so_error);
   if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &so_error, &len) != 0) return Fail{errno};
   if (so_error != 0) return Fail{so_error};
-  sockaddr_storage peer;
-  socklen_t peer_len = sizeof(peer);
-  if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &peer_len) == 0) return Return{0};
-  if (errno == ENOTCONN) return std::nullopt;  // spurious wake-up
-  return Fail{errno};
+  // Entering connect() once more, as the kernel's blocking path does, moves
+  // the socket from "connecting" to "connected"; otherwise the program's next
+  // connect() would return 0 instead of EISCONN.
+  int rc;
+  int err;
+  {
+    ScopedNonblocking nonblocking(fd);
+    if (!nonblocking.ok()) return Fail{nonblocking.error()};
+    rc = connect(fd, address_.get(), address_.len);
+    err = errno;
+  }
+  if (rc == 0 || err == EISCONN) return Return{0};
+  if (err == EALREADY || err == EINPROGRESS) return std::nullopt;  // spurious wake-up
+  return Fail{err};
 }
 
 Verdict ConnectOperation::Interrupted(bool has_timeout) {

@@ -1,13 +1,15 @@
 // A server that tells each client which address it came from.
 //
-//   addr_server [--tcp PORT] [--udp PORT] UDP_ADDRESS...
+//   addr_server [--tcp PORT] [--udp PORT] [--sink PORT] UDP_ADDRESS...
 //
 // TCP (dual-stack, any address): reads a request (HTTP or anything ending in
 // an empty line; at most 4 KiB or 2 s), answers "HTTP/1.0 200 OK" with the
 // body "<client address>\n" and closes. UDP: one socket per UDP_ADDRESS (so
 // that answers come from the address the client sent to, as a connected UDP
 // client requires) answers every datagram with "<client address>\n".
-// Prints "ready" on stdout once listening.
+// The sink (TCP, default 8082) accepts connections and never reads from them,
+// so that a client's send buffer fills up. Prints "ready" on stdout once
+// listening.
 //
 // The lab (tests/lab/lab.sh) runs it in the router namespace; a client's
 // answer names the uplink its packets used.
@@ -86,18 +88,42 @@ void Serve(int fd, sockaddr_in6 peer) {
 int main(int argc, char** argv) {
   int tcp_port = 8080;
   int udp_port = 8081;
+  int sink_port = 8082;
   std::vector<const char*> udp_addresses;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--tcp") == 0 && i + 1 < argc) {
       tcp_port = std::atoi(argv[++i]);
     } else if (std::strcmp(argv[i], "--udp") == 0 && i + 1 < argc) {
       udp_port = std::atoi(argv[++i]);
+    } else if (std::strcmp(argv[i], "--sink") == 0 && i + 1 < argc) {
+      sink_port = std::atoi(argv[++i]);
     } else {
       udp_addresses.push_back(argv[i]);
     }
   }
   std::vector<pollfd> fds;
   fds.push_back({Listen(SOCK_STREAM, "::", tcp_port), POLLIN, 0});
+  int sink = Listen(SOCK_STREAM, "::", sink_port);
+  if (sink < 0) {
+    std::perror("addr_server: listen");
+    return 1;
+  }
+  // The sink's connections are accepted by a thread and held, unread.
+  std::thread([sink] {
+    for (;;) {
+      int c = accept4(sink, nullptr, nullptr, SOCK_CLOEXEC);
+      if (c < 0) continue;
+      int small = 4096;
+      setsockopt(c, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+      std::thread([c] {
+        char b;
+        pollfd p{c, POLLRDHUP, 0};
+        poll(&p, 1, 30000);  // until the client goes away
+        (void)b;
+        close(c);
+      }).detach();
+    }
+  }).detach();
   for (const char* a : udp_addresses) fds.push_back({Listen(SOCK_DGRAM, a, udp_port), POLLIN, 0});
   for (const pollfd& p : fds) {
     if (p.fd < 0) {

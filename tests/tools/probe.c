@@ -12,6 +12,17 @@
  *                                 "fast-ms N"; then "slow <result>"
  *   probe after-signal ADDR PORT  print "ready PID", wait for SIGUSR1, then do
  *                                 what "tcp" does
+ *   probe semantics SERVER BLACKHOLE_PREFIX UNIX_DIR
+ *                                 a fixed sequence of calls with awkward
+ *                                 arguments and situations (timeouts, signals,
+ *                                 full buffers, bad pointers); prints each
+ *                                 result. Run with and without bindsup, the
+ *                                 output must be the same.
+ *   probe unix-server NAME        listen on unix stream socket NAME ("@x" is
+ *                                 abstract; a path gets mode 0600), print
+ *                                 "ready", accept one client and print
+ *                                 "peer-uid U" from SO_PEERCRED
+ *   probe unix-connect NAME       connect to it: "unix-connect ok|ERRNO"
  *   probe wait-signal             print "ready", print "got N" for each of
  *                                 HUP INT QUIT USR1 USR2 WINCH TERM received;
  *                                 exit 0 after TERM
@@ -30,7 +41,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -213,6 +228,243 @@ static int slow_fast(const char* slow, const char* fast, const char* port) {
   return rc;
 }
 
+/* ---------------------------------------------------------------- semantics */
+
+static const char* ename(int e) {
+  switch (e) {
+    case 0: return "0";
+    case EPERM: return "EPERM";
+    case EACCES: return "EACCES";
+    case ENOENT: return "ENOENT";
+    case EINTR: return "EINTR";
+    case EAGAIN: return "EAGAIN";
+    case EFAULT: return "EFAULT";
+    case EINVAL: return "EINVAL";
+    case EPIPE: return "EPIPE";
+    case EMSGSIZE: return "EMSGSIZE";
+    case EAFNOSUPPORT: return "EAFNOSUPPORT";
+    case EISCONN: return "EISCONN";
+    case ENOTCONN: return "ENOTCONN";
+    case EDESTADDRREQ: return "EDESTADDRREQ";
+    case ECONNREFUSED: return "ECONNREFUSED";
+    case EHOSTUNREACH: return "EHOSTUNREACH";
+    case EINPROGRESS: return "EINPROGRESS";
+    case EALREADY: return "EALREADY";
+    case ENOTSOCK: return "ENOTSOCK";
+    default: {
+      static char b[24];
+      snprintf(b, sizeof(b), "errno%d", e);
+      return b;
+    }
+  }
+}
+
+static void said(const char* step, long rc) {
+  printf("%s %s\n", step, rc < 0 ? ename(errno) : "ok");
+  fflush(stdout);
+}
+
+static volatile sig_atomic_t alarms, pipes;
+static void on_alarm(int sig) { (void)sig; ++alarms; }
+static void on_pipe(int sig) { (void)sig; ++pipes; }
+
+static int tcp_socket(int flags) { return socket(AF_INET, SOCK_STREAM | flags, 0); }
+
+static void semantics(const char* server, const char* blackhole, const char* unix_dir) {
+  struct sockaddr_storage web, closed, sink, udp, hole;
+  socklen_t len = make_addr(server, "8080", &web);
+  make_addr(server, "8083", &closed);
+  make_addr(server, "8082", &sink);
+  make_addr(server, "8081", &udp);
+  char hole_addr[64];
+
+  /* connect: non-blocking, refused, bad arguments, wrong family, twice. */
+  int fd = tcp_socket(SOCK_NONBLOCK);
+  said("nb-connect", connect(fd, (struct sockaddr*)&web, len));
+  struct pollfd p = {fd, POLLOUT, 0};
+  poll(&p, 1, 3000);
+  int err = -1;
+  socklen_t elen = sizeof(err);
+  getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen);
+  printf("nb-connect-so-error %s\n", ename(err));
+  said("nb-connect-again", connect(fd, (struct sockaddr*)&web, len));
+  close(fd);
+  fd = tcp_socket(0);
+  said("refused", connect(fd, (struct sockaddr*)&closed, len));
+  close(fd);
+  fd = tcp_socket(0);
+  said("addrlen-200", connect(fd, (struct sockaddr*)&web, 200));
+  said("addrlen-4", connect(fd, (struct sockaddr*)&web, 4));
+  said("bad-pointer", connect(fd, (struct sockaddr*)16, len));
+  struct sockaddr_in6 six = {.sin6_family = AF_INET6, .sin6_port = htons(80)};
+  said("wrong-family", connect(fd, (struct sockaddr*)&six, sizeof(six)));
+  said("connect", connect(fd, (struct sockaddr*)&web, len));
+  said("connect-again", connect(fd, (struct sockaddr*)&web, len));
+  close(fd);
+
+  /* A blocking connect to an address nobody answers: SO_SNDTIMEO, a signal
+   * without SA_RESTART, a signal with SA_RESTART. */
+  struct sigaction sa;
+  memset(&sa, 0, sizeof(sa));
+  sa.sa_handler = on_alarm;
+  sigaction(SIGALRM, &sa, NULL);
+  snprintf(hole_addr, sizeof(hole_addr), "%s1", blackhole);
+  make_addr(hole_addr, "80", &hole);
+  fd = tcp_socket(0);
+  struct timeval tv = {0, 300000};
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+  long start = now_ms();
+  said("sndtimeo-connect", connect(fd, (struct sockaddr*)&hole, len));
+  long took = now_ms() - start;
+  printf("sndtimeo-took %s\n", took >= 250 && took < 2500 ? "about-300ms" : "wrong");
+  close(fd);
+  snprintf(hole_addr, sizeof(hole_addr), "%s2", blackhole);
+  make_addr(hole_addr, "80", &hole);
+  fd = tcp_socket(0);
+  struct itimerval it = {{0, 0}, {0, 200000}};
+  setitimer(ITIMER_REAL, &it, NULL);
+  said("signal-connect", connect(fd, (struct sockaddr*)&hole, len));
+  printf("signal-handled %d\n", (int)alarms);
+  close(fd);
+  snprintf(hole_addr, sizeof(hole_addr), "%s3", blackhole);
+  make_addr(hole_addr, "80", &hole);
+  sa.sa_flags = SA_RESTART;
+  sigaction(SIGALRM, &sa, NULL);
+  fd = tcp_socket(0);
+  setitimer(ITIMER_REAL, &it, NULL);
+  said("restarted-connect", connect(fd, (struct sockaddr*)&hole, len));
+  printf("restart-handled %d\n", (int)alarms);
+  close(fd);
+
+  /* Datagrams. */
+  fd = socket(AF_INET, SOCK_DGRAM, 0);
+  said("udp-dontwait", sendto(fd, "x", 1, MSG_DONTWAIT, (struct sockaddr*)&udp, len));
+  said("udp-bad-buffer", sendto(fd, (void*)16, 4, 0, (struct sockaddr*)&udp, len));
+  static char big[70000];
+  said("udp-too-big", sendto(fd, big, sizeof(big), 0, (struct sockaddr*)&udp, len));
+  struct iovec many[1025];
+  for (int i = 0; i < 1025; ++i) many[i] = (struct iovec){big, 1};
+  struct msghdr mh = {.msg_name = &udp, .msg_namelen = len, .msg_iov = many, .msg_iovlen = 1025};
+  said("udp-too-many-iov", sendmsg(fd, &mh, 0));
+  mh.msg_iovlen = 1;
+  struct mmsghdr two[2] = {{.msg_hdr = mh}, {.msg_hdr = mh}};
+  two[1].msg_hdr.msg_name = &six;
+  two[1].msg_hdr.msg_namelen = sizeof(six);
+  printf("sendmmsg-partial %d", sendmmsg(fd, two, 2, 0));
+  printf(" len %u\n", two[0].msg_len);
+  said("udp-connect", connect(fd, (struct sockaddr*)&udp, len));
+  struct sockaddr unspec = {.sa_family = AF_UNSPEC};
+  said("udp-disconnect", connect(fd, &unspec, sizeof(unspec)));
+  said("udp-send-unconnected", sendmsg(fd, &(struct msghdr){.msg_iov = many, .msg_iovlen = 1}, 0));
+  close(fd);
+
+  /* A stream whose peer never reads: short counts, EAGAIN, a blocking send
+   * with SO_SNDTIMEO. */
+  fd = tcp_socket(0);
+  connect(fd, (struct sockaddr*)&sink, len);
+  int small = 4096;
+  setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
+  static char payload[4 << 20];
+  struct iovec one = {payload, sizeof(payload)};
+  struct msghdr sm = {.msg_iov = &one, .msg_iovlen = 1};
+  long n = sendmsg(fd, &sm, MSG_DONTWAIT);
+  printf("stream-dontwait %s\n", n > 0 && n < (long)sizeof(payload) ? "short" : ename(errno));
+  int tries = 0;
+  while (sendmsg(fd, &sm, MSG_DONTWAIT) > 0 && ++tries < 1000) {
+  }
+  said("stream-full", sendmsg(fd, &sm, MSG_DONTWAIT));
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+  start = now_ms();
+  said("stream-blocking-timeout", sendmsg(fd, &sm, 0));
+  took = now_ms() - start;
+  printf("stream-timeout-took %s\n", took >= 250 && took < 2500 ? "about-300ms" : "wrong");
+  close(fd);
+
+  /* Writing to a connection the server closed: EPIPE, and SIGPIPE. */
+  signal(SIGPIPE, on_pipe);
+  fd = tcp_socket(0);
+  connect(fd, (struct sockaddr*)&web, len);
+  send(fd, "GET / HTTP/1.0\r\n\r\n", 18, 0);
+  char buf[512];
+  while (read(fd, buf, sizeof(buf)) > 0) {
+  }
+  long r = 0;
+  for (int i = 0; i < 20 && r >= 0; ++i) {
+    r = sendmsg(fd, &(struct msghdr){.msg_iov = &(struct iovec){(void*)"x", 1}, .msg_iovlen = 1}, 0);
+    usleep(20000);
+  }
+  printf("closed-peer %s sigpipe %s\n", ename(errno), pipes > 0 ? "yes" : "no");
+  r = sendmsg(fd, &(struct msghdr){.msg_iov = &(struct iovec){(void*)"x", 1}, .msg_iovlen = 1},
+              MSG_NOSIGNAL);
+  int before = pipes;
+  printf("closed-peer-nosignal %s sigpipe %s\n", ename(errno), pipes > before ? "yes" : "no");
+  close(fd);
+
+  /* MSG_ZEROCOPY without SO_ZEROCOPY is an ordinary send. */
+  fd = socket(AF_INET, SOCK_DGRAM, 0);
+  said("zerocopy-flag", sendto(fd, "z", 1, MSG_ZEROCOPY, (struct sockaddr*)&udp, len));
+  close(fd);
+
+  /* Unix sockets: missing path, a file that is not a socket, a real one,
+   * and a relative path. */
+  struct sockaddr_un un = {.sun_family = AF_UNIX};
+  fd = socket(AF_UNIX, SOCK_STREAM, 0);
+  snprintf(un.sun_path, sizeof(un.sun_path), "%s/missing", unix_dir);
+  said("unix-missing", connect(fd, (struct sockaddr*)&un, sizeof(un)));
+  snprintf(un.sun_path, sizeof(un.sun_path), "/etc/hostname");
+  said("unix-not-a-socket", connect(fd, (struct sockaddr*)&un, sizeof(un)));
+  close(fd);
+  int server_fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+  snprintf(un.sun_path, sizeof(un.sun_path), "%s/dgram", unix_dir);
+  unlink(un.sun_path);
+  bind(server_fd, (struct sockaddr*)&un, sizeof(un));
+  fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+  said("unix-sendto", sendto(fd, "u", 1, 0, (struct sockaddr*)&un, sizeof(un)));
+  if (chdir(unix_dir) == 0) {
+    struct sockaddr_un rel = {.sun_family = AF_UNIX, .sun_path = "dgram"};
+    said("unix-relative-sendto", sendto(fd, "v", 1, 0, (struct sockaddr*)&rel, sizeof(rel)));
+  }
+  printf("unix-received %ld\n", (long)recv(server_fd, buf, sizeof(buf), MSG_DONTWAIT) +
+                                     (long)recv(server_fd, buf, sizeof(buf), MSG_DONTWAIT));
+  unlink(un.sun_path);
+}
+
+static socklen_t unix_name(const char* name, struct sockaddr_un* un) {
+  memset(un, 0, sizeof(*un));
+  un->sun_family = AF_UNIX;
+  size_t n = strlen(name);
+  if (n >= sizeof(un->sun_path)) n = sizeof(un->sun_path) - 1;
+  memcpy(un->sun_path, name, n);
+  if (name[0] == '@') un->sun_path[0] = '\0';
+  return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + (name[0] == '@' ? 0 : 1));
+}
+
+static int unix_server(const char* name) {
+  struct sockaddr_un un;
+  socklen_t len = unix_name(name, &un);
+  int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+  if (name[0] != '@') unlink(name);
+  if (bind(fd, (struct sockaddr*)&un, len) != 0 || listen(fd, 1) != 0) return fail("listen");
+  if (name[0] != '@') chmod(name, 0600);
+  printf("ready\n");
+  fflush(stdout);
+  int c = accept(fd, NULL, NULL);
+  struct ucred cred;
+  socklen_t cl = sizeof(cred);
+  getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cred, &cl);
+  printf("peer-uid %u\n", cred.uid);
+  fflush(stdout);
+  return 0;
+}
+
+static int unix_connect(const char* name) {
+  struct sockaddr_un un;
+  socklen_t len = unix_name(name, &un);
+  int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+  said("unix-connect", connect(fd, (struct sockaddr*)&un, len));
+  return 0;
+}
+
 static int after_signal(const char* host, const char* port) {
   sigset_t set;
   sigemptyset(&set);
@@ -234,6 +486,12 @@ int main(int argc, char** argv) {
   if (argc >= 5 && strcmp(argv[1], "slow-fast") == 0) return slow_fast(argv[2], argv[3], argv[4]);
   if (argc >= 4 && strcmp(argv[1], "after-signal") == 0) return after_signal(argv[2], argv[3]);
   if (argc >= 2 && strcmp(argv[1], "wait-signal") == 0) return wait_signal();
+  if (argc >= 3 && strcmp(argv[1], "unix-server") == 0) return unix_server(argv[2]);
+  if (argc >= 3 && strcmp(argv[1], "unix-connect") == 0) return unix_connect(argv[2]);
+  if (argc >= 5 && strcmp(argv[1], "semantics") == 0) {
+    semantics(argv[2], argv[3], argv[4]);
+    return 0;
+  }
   fprintf(stderr, "usage: probe tcp|tcp-nb|udp ADDR PORT | threads N ADDR PORT | fork ADDR PORT | wait-signal\n");
   return 2;
 }

@@ -1,0 +1,84 @@
+// bindsup performs calls on the program's behalf; it must be invisible. The
+// same sequence of awkward calls (tests/tools/probe.c "semantics": timeouts,
+// signals with and without SA_RESTART, full buffers, EPIPE and SIGPIPE, bad
+// pointers and lengths, unix paths) runs natively and under
+// `bindsup -i uplink1`, whose routing is the same: the outputs must match.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <chrono>
+
+#include "tests/integration/lab.h"
+
+namespace bindsup::testing {
+namespace {
+
+using std::chrono::milliseconds;
+
+class Semantics : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    BINDSUP_REQUIRE_ROOT();
+    std::string error;
+    lab_ = Lab::Create(&error);
+    ASSERT_NE(lab_, nullptr) << error;
+    char dir[] = "/tmp/bindsup-sem-XXXXXX";
+    ASSERT_NE(mkdtemp(dir), nullptr);
+    dir_ = dir;
+    chmod(dir, 0777);
+  }
+  void TearDown() override {
+    if (!dir_.empty()) RunProgram({"rm", "-rf", dir_});
+  }
+
+  std::unique_ptr<Lab> lab_;
+  std::string dir_;
+};
+
+TEST_F(Semantics, PerformedCallsBehaveExactlyLikeTheKernel) {
+  // Each run needs addresses nobody answers that the kernel has not seen yet.
+  RunResult native = lab_->InClient({ToolPath("probe"), "semantics", kServer4, "10.201.1.1", dir_});
+  ASSERT_EQ(native.exit_code, 0) << native.Describe();
+  ASSERT_NE(native.out.find("unix-received 2"), std::string::npos) << native.Describe();
+  RunResult supervised = lab_->InClient({Bindsup(), "-i", "uplink1", "--", ToolPath("probe"),
+                                         "semantics", kServer4, "10.201.1.5", dir_});
+  ASSERT_EQ(supervised.exit_code, 0) << supervised.Describe();
+  EXPECT_EQ(supervised.out, native.out);
+}
+
+// A root bindsup runs a program that dropped to nobody: on unix sockets, the
+// program must not get root's identity or permissions.
+TEST_F(Semantics, UnixCallsCarryTheProgramsCredentials) {
+  const std::string abstract = "@bindsup-test-" + std::to_string(getpid());
+  Background server(lab_->Client({ToolPath("probe"), "unix-server", abstract}));
+  ASSERT_TRUE(server.WaitForOutput("ready\n", milliseconds(5000)));
+  WorldReachableCopies copies({ToolPath("probe")});
+  RunResult r =
+      lab_->InClient({Bindsup(), "-i", "uplink1", "--", "setpriv", "--reuid=65534", "--regid=65534",
+                      "--clear-groups", copies.Path("probe"), "unix-connect", abstract});
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  EXPECT_EQ(r.out, "unix-connect ok\n");
+  ASSERT_TRUE(server.WaitForOutput("peer-uid", milliseconds(5000)));
+  EXPECT_NE(server.output().find("peer-uid 65534\n"), std::string::npos) << server.output();
+
+  // A socket file only root may write to: EACCES, as without bindsup.
+  const std::string path = dir_ + "/root-only";
+  Background root_only(lab_->Client({ToolPath("probe"), "unix-server", path}));
+  ASSERT_TRUE(root_only.WaitForOutput("ready\n", milliseconds(5000)));
+  std::vector<std::string> as_nobody{"setpriv",
+                                     "--reuid=65534",
+                                     "--regid=65534",
+                                     "--clear-groups",
+                                     copies.Path("probe"),
+                                     "unix-connect",
+                                     path};
+  RunResult native = lab_->InClient(as_nobody);
+  EXPECT_EQ(native.out, "unix-connect EACCES\n") << native.Describe();
+  std::vector<std::string> supervised{Bindsup(), "-i", "uplink1", "--"};
+  supervised.insert(supervised.end(), as_nobody.begin(), as_nobody.end());
+  RunResult under = lab_->InClient(supervised);
+  EXPECT_EQ(under.out, "unix-connect EACCES\n") << under.Describe();
+}
+
+}  // namespace
+}  // namespace bindsup::testing
