@@ -172,6 +172,12 @@ TEST(Filter, ForeignArchitectureCallsKillTheProcess) {
   EXPECT_EQ(WTERMSIG(o.wait_status), SIGSYS);
 }
 
+TEST(Filter, X32CallsKillTheProcess) {
+  Observed o = RunUnderFilter(FilterConfig{}, [] { syscall(0x40000000L | SYS_getpid); });
+  ASSERT_TRUE(WIFSIGNALED(o.wait_status)) << o.wait_status;
+  EXPECT_EQ(WTERMSIG(o.wait_status), SIGSYS);
+}
+
 TEST(Filter, ProgramIsInstallableWithoutPrivileges) {
   Observed o = RunUnderFilter(FilterConfig{}, [] {});
   EXPECT_TRUE(WIFEXITED(o.wait_status));
