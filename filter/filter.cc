@@ -31,6 +31,8 @@ bool Enabled(Feature feature, const FilterConfig& config) {
       return config.bind_listeners;
     case Feature::kUnprivilegedSupervisor:
       return config.unprivileged_supervisor;
+    case Feature::kDnsOverride:
+      return config.dns_override;
   }
   return false;
 }

@@ -16,6 +16,7 @@ namespace bindsup::filter {
 struct FilterConfig {
   bool bind_listeners = false;           // trap listen() too
   bool unprivileged_supervisor = false;  // refuse prctl(PR_SET_DUMPABLE, 0)
+  bool dns_override = false;             // trap receives that report a source
 };
 
 // A compiled classic-BPF seccomp program.

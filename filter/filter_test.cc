@@ -150,6 +150,26 @@ TEST(Filter, TrapsEscapeHatches) {
                                          SYS_io_uring_setup, SYS_clone3, SYS_unshare, SYS_prctl}));
 }
 
+TEST(Filter, ReceivesAreTrappedOnlyForDnsOverride) {
+  auto receives = [] {
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+    char buf[8];
+    sockaddr_in from{};
+    socklen_t len = sizeof(from);
+    recv(s, buf, sizeof(buf), 0);                                                // no source: never
+    recvfrom(s, buf, sizeof(buf), 0, reinterpret_cast<sockaddr*>(&from), &len);  // with --dns
+    iovec iov{buf, sizeof(buf)};
+    msghdr m{};
+    m.msg_iov = &iov;
+    m.msg_iovlen = 1;
+    recvmsg(s, &m, 0);  // with --dns
+    close(s);
+  };
+  EXPECT_TRUE(RunUnderFilter(FilterConfig{}, receives).trapped.empty());
+  EXPECT_EQ(RunUnderFilter(FilterConfig{.dns_override = true}, receives).trapped,
+            (std::vector<int>{SYS_recvfrom, SYS_recvmsg}));
+}
+
 TEST(Filter, PrctlIsOnlyTrappedForAnUnprivilegedSupervisor) {
   Observed o = RunUnderFilter(FilterConfig{}, [] { prctl(PR_SET_DUMPABLE, 0); });
   EXPECT_TRUE(o.trapped.empty());

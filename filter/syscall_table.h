@@ -37,13 +37,23 @@ enum class Op : std::uint8_t {
   kSetsockopt,  // an option that picks an interface, or joins a multicast group
   kSocket,      // a socket type that cannot be bound (packet, MPTCP, SCTP, ...)
   kRefuse,      // fail with SyscallSpec::error, and say why
+  kRecvFrom,    // with --dns: a reply's source is shown as the server asked
+  kRecvMsg,
+  kRecvMmsg,
 };
+
+// Whether a call can make a packet leave. Only calls that cannot may ever be
+// left to the kernel (Supervisor::Answer enforces it).
+constexpr bool CanSend(Op op) {
+  return op != Op::kRecvFrom && op != Op::kRecvMsg && op != Op::kRecvMmsg;
+}
 
 // Which part of the configuration turns an entry on.
 enum class Feature : std::uint8_t {
   kAlways,                  // the core promise
   kBindListeners,           // --bind-listeners
   kUnprivilegedSupervisor,  // only when bindsup has no capabilities
+  kDnsOverride,             // -d/--dns
 };
 
 // How an argument register is decoded for logs.
@@ -276,6 +286,31 @@ inline constexpr std::array kSyscalls{
                 2,
                 EPERM,
                 "PTRACE_O_SUSPEND_SECCOMP would switch the filter off"},
+    // Resolvers check that a reply comes from the server they asked: with
+    // --dns the source of a redirected socket's replies is shown as that
+    // server. Receives that name no source (recv, read) are not trapped.
+    SyscallSpec{
+        Op::kRecvFrom,
+        SYS_recvfrom,
+        "recvfrom",
+        Feature::kDnsOverride,
+        {Arg::kFd, Arg::kBufferPtr, Arg::kSize, Arg::kMsgFlags, Arg::kSockaddrPtr, Arg::kPtr},
+        {When(Ne(4, 0))},
+        1},
+    SyscallSpec{Op::kRecvMsg,
+                SYS_recvmsg,
+                "recvmsg",
+                Feature::kDnsOverride,
+                {Arg::kFd, Arg::kMsghdrPtr, Arg::kMsgFlags},
+                {kAlways},
+                1},
+    SyscallSpec{Op::kRecvMmsg,
+                SYS_recvmmsg,
+                "recvmmsg",
+                Feature::kDnsOverride,
+                {Arg::kFd, Arg::kMmsghdrPtr, Arg::kCount, Arg::kMsgFlags, Arg::kPtr},
+                {kAlways},
+                1},
     // A non-dumpable program locks an unprivileged supervisor out of its
     // sockets and memory: every later network call would fail.
     SyscallSpec{Op::kRefuse,

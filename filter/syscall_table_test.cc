@@ -26,11 +26,21 @@ TEST(SyscallTable, EntriesAreUniqueAndNamed) {
 
 TEST(SyscallTable, DataPathIsNeverIntercepted) {
   // The calls a connected socket's traffic goes through. (socket() is in the
-  // table for exotic types only; filter_test checks ordinary ones pass.)
-  for (int nr : {SYS_read, SYS_write, SYS_readv, SYS_writev, SYS_recvfrom, SYS_recvmsg,
-                 SYS_recvmmsg, SYS_sendfile, SYS_splice, SYS_accept, SYS_accept4, SYS_close,
-                 SYS_bind, SYS_poll, SYS_epoll_wait, SYS_getsockopt}) {
+  // table for exotic types only and receives only with --dns; filter_test
+  // checks that the ordinary ones pass.)
+  for (int nr : {SYS_read, SYS_write, SYS_readv, SYS_writev, SYS_sendfile, SYS_splice, SYS_accept,
+                 SYS_accept4, SYS_close, SYS_bind, SYS_poll, SYS_epoll_wait, SYS_getsockopt}) {
     EXPECT_EQ(FindSyscall(nr), nullptr) << SyscallName(nr);
+  }
+}
+
+TEST(SyscallTable, OnlyReceivesMayBeLeftToTheKernel) {
+  for (const SyscallSpec& spec : kSyscalls) {
+    bool receive = spec.nr == SYS_recvfrom || spec.nr == SYS_recvmsg || spec.nr == SYS_recvmmsg;
+    EXPECT_EQ(CanSend(spec.op), !receive) << spec.name;
+    if (receive) {
+      EXPECT_EQ(spec.feature, Feature::kDnsOverride) << "receives cost only with --dns";
+    }
   }
 }
 

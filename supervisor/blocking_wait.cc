@@ -5,14 +5,14 @@ namespace bindsup {
 Status BlockingWait::Start(boost::asio::io_context& io, ReadinessWatcher& watcher,
                            NotifyChannel& channel, std::uint64_t id, std::unique_ptr<Operation> op,
                            Finish finish) {
-  auto timeout = SendTimeoutMs(op->fd());
+  auto timeout = TimeoutMs(op->fd(), op->receives() ? SO_RCVTIMEO : SO_SNDTIMEO);
   if (!timeout) return timeout.error();
   auto wait =
       std::make_shared<BlockingWait>(io, watcher, channel, id, std::move(op), std::move(finish));
   if (*timeout > 0) {
     wait->deadline_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(*timeout);
   }
-  if (!wait->op_->retry_later()) wait->WaitWritable();
+  if (!wait->op_->retry_later()) wait->WaitReady();
   if (wait->done_) return {};
   wait->ArmTick();
   return {};
@@ -28,9 +28,9 @@ BlockingWait::BlockingWait(boost::asio::io_context& io, ReadinessWatcher& watche
       finish_(std::move(finish)),
       tick_(io) {}
 
-void BlockingWait::WaitWritable() {
-  auto token =
-      watcher_.WhenWritable(op_->fd(), [self = shared_from_this()] { self->OnWritable(); });
+void BlockingWait::WaitReady() {
+  auto token = watcher_.WhenReady(op_->fd(), op_->receives(),
+                                  [self = shared_from_this()] { self->OnReady(); });
   if (!token) return Finished(Fail{token.error().code});
   watch_ = *token;
 }
@@ -41,13 +41,13 @@ void BlockingWait::ArmTick() {
       [self = shared_from_this()](const boost::system::error_code& ec) { self->OnTick(ec); });
 }
 
-void BlockingWait::OnWritable() {
+void BlockingWait::OnReady() {
   watch_.reset();
   if (done_) return;
   if (!channel_.IsValid(id_)) return Stop();
   std::optional<Verdict> verdict = op_->Attempt();
   if (verdict) return Finished(*verdict);
-  if (!op_->retry_later()) WaitWritable();
+  if (!op_->retry_later()) WaitReady();
 }
 
 void BlockingWait::OnTick(const boost::system::error_code& ec) {
@@ -60,7 +60,7 @@ void BlockingWait::OnTick(const boost::system::error_code& ec) {
   if (op_->retry_later()) {
     std::optional<Verdict> verdict = op_->Attempt();
     if (verdict) return Finished(*verdict);
-    if (!op_->retry_later() && !watch_) WaitWritable();
+    if (!op_->retry_later() && !watch_) WaitReady();
   }
   ArmTick();
 }

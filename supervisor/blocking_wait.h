@@ -47,9 +47,9 @@ class BlockingWait : public std::enable_shared_from_this<BlockingWait> {
                std::uint64_t id, std::unique_ptr<Operation> op, Finish finish);
 
  private:
-  void WaitWritable();
+  void WaitReady();
   void ArmTick();
-  void OnWritable();
+  void OnReady();
   void OnTick(const boost::system::error_code& ec);
   void Finished(const Verdict& verdict);
   void Stop();

@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <cstddef>
 #include <optional>
 #include <variant>
 
@@ -76,10 +77,81 @@ Prepared PrepareSocket(const Notification& n, int fd, HandlerEnv& env) {
   return prepared;
 }
 
-std::optional<Handling> EnsureBound(PreparedSocket& s, HandlerEnv& env, const std::string& what) {
-  Status bound = env.binding.Ensure(s.socket.get(), s.info);
+std::optional<Handling> EnsureBound(PreparedSocket& s, HandlerEnv& env, const std::string& what,
+                                    const std::string& device = {}) {
+  Status bound = env.binding.Ensure(s.socket.get(), s.info, device);
   if (!bound) return Refuse(bound.error().code, what + ": " + bound.error().context);
   return std::nullopt;
+}
+
+// Binds the socket to `source` (port 0) unless it has a local address
+// already: a socket the program bound itself is left alone. The port is only
+// chosen at connect time (IP_BIND_ADDRESS_NO_PORT), so that many connections
+// do not exhaust the ports.
+Status BindSource(int fd, const SockAddr& source) {
+  sockaddr_storage local{};
+  socklen_t len = sizeof(local);
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len) != 0) {
+    return Error::FromErrno("getsockname");
+  }
+  auto bound = EndpointOf(reinterpret_cast<sockaddr*>(&local), len);
+  if (!bound) return {};
+  const IpAddress any{};
+  bool unbound = bound->port == 0 && bound->ip.bytes == any.bytes;
+  if (!unbound) return {};
+  int one = 1;
+  setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
+  if (bind(fd, source.get(), source.len) != 0) return Error::FromErrno("bind source address");
+  return {};
+}
+
+// Decides where destination `to` goes and prepares the socket for it: a DNS
+// query is redirected (`to` is rewritten, the socket remembered), the socket
+// is bound to the decided device, and to the source address.
+std::optional<Handling> ApplyPolicy(PreparedSocket& s, HandlerEnv& env, SockAddr& to,
+                                    std::string& detail) {
+  bool v6only = false;
+  if (s.info.domain == AF_INET6) {
+    int value = 0;
+    socklen_t len = sizeof(value);
+    if (getsockopt(s.socket.get(), IPPROTO_IPV6, IPV6_V6ONLY, &value, &len) == 0) v6only = value;
+  }
+  auto decision = env.policy.Decide(to, s.info.domain, v6only, s.info.stream());
+  if (!decision) return Refuse(decision.error().code, detail + ": " + decision.error().context);
+  if (decision->redirect) {
+    if (auto cookie = SocketCookie(s.socket.get())) {
+      env.dns.Remember(*cookie, to, *decision->redirect);
+    }
+    to = *decision->redirect;
+  }
+  if (auto refused = EnsureBound(s, env, detail, decision->device)) return refused;
+  if (decision->source) {
+    Status bound = BindSource(s.socket.get(), *decision->source);
+    if (!bound) return Refuse(bound.error().code, detail + ": " + bound.error().Message());
+  }
+  detail += " " + decision->Describe();
+  return std::nullopt;
+}
+
+// For a send that names no destination: the socket was connected through a
+// trapped connect, which bound it. One that is still unbound (handed in from
+// outside) is bound to the interface.
+std::optional<Handling> EnsureConnectedBinding(PreparedSocket& s, HandlerEnv& env,
+                                               std::string& detail) {
+  if (!s.info.device.empty()) {
+    detail += " via " + s.info.device;
+    return std::nullopt;
+  }
+  if (auto refused = EnsureBound(s, env, detail)) return refused;
+  detail += " via " + s.info.device;
+  return std::nullopt;
+}
+
+// The policy for a message's destination, or for the socket's connection.
+std::optional<Handling> ApplyPolicyToMessage(PreparedSocket& s, HandlerEnv& env,
+                                             OutgoingMessage& message, std::string& detail) {
+  if (message.name.len > 0) return ApplyPolicy(s, env, message.name, detail);
+  return EnsureConnectedBinding(s, env, detail);
 }
 
 std::string Describe(int fd, const SockAddr& to) {
@@ -127,10 +199,6 @@ Handling WithOperation(PreparedSocket& s, std::unique_ptr<Operation> op, std::st
   return h;
 }
 
-std::string Via(const PreparedSocket& s) {
-  return s.info.inet() ? " via " + s.info.device : std::string();
-}
-
 Handling Connect(const Notification& n, HandlerEnv& env) {
   const int fd = static_cast<int>(n.args[0]);
   Prepared prepared = PrepareSocket(n, fd, env);
@@ -139,13 +207,12 @@ Handling Connect(const Notification& n, HandlerEnv& env) {
   auto address = CopySockAddr(s.target, n.args[1], n.args[2]);
   if (!address) return ProgramError(address.error());
   if (!env.channel.IsValid(n.id)) return Refuse(ESRCH, "thread went away", false);
-  std::string what = Describe(fd, *address);
+  std::string detail = Describe(fd, *address);
   if (s.info.inet()) {
-    if (auto refused = EnsureBound(s, env, what)) return std::move(*refused);
+    if (auto refused = ApplyPolicy(s, env, *address, detail)) return std::move(*refused);
   } else if (auto refused = ResolveName(s, *address)) {
     return std::move(*refused);
   }
-  std::string detail = what + Via(s);
   auto op = std::make_unique<ConnectOperation>(std::move(s.target), std::move(s.socket), s.info,
                                                *address);
   return WithOperation(s, std::move(op), detail);
@@ -177,13 +244,12 @@ Handling SendTo(const Notification& n, HandlerEnv& env) {
   auto message = MessageForSendto(s.target, n.args[1], n.args[2], n.args[4], n.args[5]);
   if (!message) return ProgramError(message.error());
   if (!env.channel.IsValid(n.id)) return Refuse(ESRCH, "thread went away", false);
-  std::string what = Describe(fd, message->name);
+  std::string detail = Describe(fd, message->name);
   if (s.info.inet()) {
-    if (auto refused = EnsureBound(s, env, what)) return std::move(*refused);
+    if (auto refused = ApplyPolicyToMessage(s, env, *message, detail)) return std::move(*refused);
   } else if (auto refused = ResolveName(s, message->name)) {
     return std::move(*refused);
   }
-  std::string detail = what + Via(s);
   auto op = std::make_unique<SendOperation>(std::move(s.target), std::move(s.socket), s.info,
                                             std::move(*message), flags);
   return WithOperation(s, std::move(op), detail);
@@ -199,12 +265,11 @@ Handling SendMsg(const Notification& n, HandlerEnv& env) {
   auto message = CopyMsghdr(s.target, n.args[1]);
   if (!message) return ProgramError(message.error());
   if (!env.channel.IsValid(n.id)) return Refuse(ESRCH, "thread went away", false);
-  std::string what = Describe(fd, message->name);
-  if (auto refused = PrepareMessage(s, *message, what)) return std::move(*refused);
+  std::string detail = Describe(fd, message->name);
+  if (auto refused = PrepareMessage(s, *message, detail)) return std::move(*refused);
   if (s.info.inet()) {
-    if (auto refused = EnsureBound(s, env, what)) return std::move(*refused);
+    if (auto refused = ApplyPolicyToMessage(s, env, *message, detail)) return std::move(*refused);
   }
-  std::string detail = what + Via(s);
   auto op = std::make_unique<SendOperation>(std::move(s.target), std::move(s.socket), s.info,
                                             std::move(*message), flags);
   return WithOperation(s, std::move(op), detail);
@@ -229,11 +294,13 @@ Handling SendMmsg(const Notification& n, HandlerEnv& env) {
   }
   for (OutgoingMessage& m : *messages) {
     if (auto refused = PrepareMessage(s, m, what)) return std::move(*refused);
+    // Every destination is decided (and may be redirected); a socket bound
+    // for one cannot serve a destination that needs another device.
+    if (s.info.inet()) {
+      if (auto refused = ApplyPolicyToMessage(s, env, m, what)) return std::move(*refused);
+    }
   }
-  if (s.info.inet()) {
-    if (auto refused = EnsureBound(s, env, what)) return std::move(*refused);
-  }
-  std::string detail = what + Via(s);
+  std::string detail = what;
   auto op = std::make_unique<SendMmsgOperation>(std::move(s.target), std::move(s.socket), s.info,
                                                 std::move(*messages), flags, n.args[1]);
   return WithOperation(s, std::move(op), detail);
@@ -324,6 +391,75 @@ Handling Socket(const Notification& n) {
   return Refuse(ESOCKTNOSUPPORT, "socket type " + std::to_string(type) + " is not supported");
 }
 
+Handling LetKernelReceive(std::string detail) {
+  Handling h;
+  h.verdict = KernelReceives{};
+  h.detail = std::move(detail);
+  return h;
+}
+
+// Receives (trapped only with --dns): performed for sockets whose DNS queries
+// were redirected, left to the kernel otherwise. Anything unexpected is left
+// to the kernel too, which gives the program its own errors: a receive never
+// sends a packet.
+Handling Receive(const Notification& n, HandlerEnv& env, ReceiveOperation::Kind kind) {
+  const int fd = static_cast<int>(n.args[0]);
+  auto target = Target::Open(n.tid);
+  if (!target || !env.channel.IsValid(n.id)) return LetKernelReceive("thread not inspectable");
+  auto socket = target->GetFd(fd);
+  if (!socket) return LetKernelReceive("fd " + std::to_string(fd) + " not inspectable");
+  auto cookie = SocketCookie(socket->get());
+  if (!cookie || !env.dns.Knows(*cookie)) return LetKernelReceive("not a redirected DNS socket");
+  auto info = InspectSocket(socket->get());
+  if (!info) return LetKernelReceive(info.error().Message());
+
+  ReceiveOperation::Request r;
+  r.kind = kind;
+  if (kind == ReceiveOperation::Kind::kRecvFrom) {
+    r.data.push_back(iovec{reinterpret_cast<void*>(n.args[1]), static_cast<size_t>(n.args[2])});
+    r.flags = static_cast<int>(n.args[3]);
+    r.name = n.args[4];
+    r.name_length = n.args[5];
+    auto capacity = ReadObject<socklen_t>(*target, n.args[5]);
+    if (!capacity) return Refuse(EFAULT, "read address length", false);
+    if (static_cast<int>(*capacity) < 0) return Refuse(EINVAL, "negative address length", false);
+    r.name_capacity = *capacity;
+  } else {
+    if (kind == ReceiveOperation::Kind::kRecvMmsg && static_cast<unsigned>(n.args[2]) == 0) {
+      Handling h;
+      h.verdict = Return{0};
+      return h;
+    }
+    r.header = n.args[1];
+    r.flags = static_cast<int>(kind == ReceiveOperation::Kind::kRecvMsg ? n.args[2] : n.args[3]);
+    if (kind == ReceiveOperation::Kind::kRecvMmsg) {
+      r.message_length = n.args[1] + offsetof(mmsghdr, msg_len);
+    }
+    auto header = ReadObject<msghdr>(*target, n.args[1]);
+    if (!header) return Refuse(EFAULT, "read msghdr", false);
+    if (header->msg_iovlen > kMaxIov) return Refuse(EMSGSIZE, "msg_iovlen", false);
+    r.data.resize(header->msg_iovlen);
+    if (!r.data.empty() && !target->Read(reinterpret_cast<std::uint64_t>(header->msg_iov),
+                                         std::as_writable_bytes(std::span(r.data)))) {
+      return Refuse(EFAULT, "read iovec array", false);
+    }
+    if (header->msg_name != nullptr) {
+      r.name = reinterpret_cast<std::uint64_t>(header->msg_name);
+      r.name_capacity = static_cast<int>(header->msg_namelen) < 0 ? 0 : header->msg_namelen;
+    }
+    r.control = reinterpret_cast<std::uint64_t>(header->msg_control);
+    r.control_capacity = header->msg_control != nullptr ? header->msg_controllen : 0;
+  }
+  if (!env.channel.IsValid(n.id)) return Refuse(ESRCH, "thread went away", false);
+  std::string detail = "fd " + std::to_string(fd) + " (redirected DNS socket)";
+  auto op = std::make_unique<ReceiveOperation>(std::move(*target), std::move(*socket),
+                                               std::move(*info), std::move(r), env.dns, *cookie);
+  Handling h;
+  h.detail = std::move(detail);
+  h.operation = std::move(op);
+  return h;
+}
+
 }  // namespace
 
 Handling HandleNotification(const Notification& n, HandlerEnv& env) {
@@ -348,6 +484,12 @@ Handling HandleNotification(const Notification& n, HandlerEnv& env) {
       return Socket(n);
     case Op::kRefuse:
       return Refuse(spec->error, std::string(spec->reason));
+    case Op::kRecvFrom:
+      return Receive(n, env, ReceiveOperation::Kind::kRecvFrom);
+    case Op::kRecvMsg:
+      return Receive(n, env, ReceiveOperation::Kind::kRecvMsg);
+    case Op::kRecvMmsg:
+      return Receive(n, env, ReceiveOperation::Kind::kRecvMmsg);
   }
   return Refuse(ENOSYS, "unhandled operation");
 }

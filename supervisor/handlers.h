@@ -7,8 +7,10 @@
 // Every call on a socket follows the same pattern: duplicate the socket with
 // pidfd_getfd(), copy and validate the arguments, check the notification is
 // still valid, then
-//   - internet sockets: make sure the socket is bound to the interface
-//     (Binding::Ensure), sanitise ancillary data;
+//   - internet sockets: decide where the destination goes (Policy: the
+//     interface, an excluded destination's own device, a DNS redirect), bind
+//     the socket to that device (Binding::Ensure) and to the source address,
+//     sanitise ancillary data;
 //   - unix sockets: resolve a path the way the program would;
 //   - any socket: replace SCM_RIGHTS descriptors by duplicates;
 // and perform the call on the duplicate from the copies. The kernel is never
@@ -16,6 +18,10 @@
 // up again, after the program could have changed them. That holds for unix
 // sockets too: a second thread could dup2() an internet socket onto the fd
 // between a check and a CONTINUE.
+//
+// Receives are trapped only with --dns, to show replies to redirected DNS
+// queries as coming from the server the program asked; every other receive
+// is left to the kernel (KernelReceives): a receive sends nothing.
 #pragma once
 
 #include <memory>
@@ -23,8 +29,10 @@
 
 #include "supervisor/binding.h"
 #include "supervisor/credentials.h"
+#include "supervisor/dns_redirects.h"
 #include "supervisor/notify_channel.h"
 #include "supervisor/operation.h"
+#include "supervisor/policy.h"
 #include "supervisor/verdict.h"
 
 namespace bindsup {
@@ -32,6 +40,8 @@ namespace bindsup {
 // What handlers may use.
 struct HandlerEnv {
   const Binding& binding;
+  const Policy& policy;
+  DnsRedirects& dns;
   NotifyChannel& channel;
   // The supervisor's own credentials if it holds capabilities, else null. A
   // privileged supervisor performs calls on non-internet sockets with the

@@ -38,7 +38,7 @@ class Handlers : public ::testing::Test {
     return n;
   }
   Handling Handle(int nr, std::array<std::uint64_t, 6> args) {
-    HandlerEnv env{binding_, channel_};
+    HandlerEnv env{binding_, policy_, dns_, channel_};
     return HandleNotification(Call(nr, args), env);
   }
   static std::uint64_t U(const void* p) { return reinterpret_cast<std::uint64_t>(p); }
@@ -55,6 +55,8 @@ class Handlers : public ::testing::Test {
   }
 
   Binding binding_{"lo"};
+  Policy policy_{PolicyConfig{"lo", {}, {}, {}, {}, {}}};
+  DnsRedirects dns_;
   FakeChannel channel_;
   sockaddr_in loopback_ = [] {
     sockaddr_in a{};
@@ -152,7 +154,8 @@ TEST_F(Handlers, ProgramErrorsGetTheKernelsErrno) {
 
 TEST_F(Handlers, SocketsBoundElsewhereAreRefused) {
   Binding other("nosuchif0");
-  HandlerEnv env{other, channel_};
+  Policy other_policy(PolicyConfig{"nosuchif0", {}, {}, {}, {}, {}});
+  HandlerEnv env{other, other_policy, dns_, channel_};
   UniqueFd s(socket(AF_INET, SOCK_DGRAM, 0));
   ASSERT_EQ(setsockopt(s.get(), SOL_SOCKET, SO_BINDTODEVICE, "lo", 2), 0);
   Handling h =

@@ -1,6 +1,8 @@
 // bindsup: run a program so that all its traffic leaves through one interface.
 #include <fcntl.h>
+#include <ifaddrs.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -30,13 +32,29 @@ void EnsureStandardDescriptors() {
 
 void Print(const std::string& text) { fputs(text.c_str(), stdout); }
 
+// Whether `address` is assigned to `interface`.
+bool AddressIsOn(const bindsup::IpAddress& address, const std::string& interface) {
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) return false;
+  bool found = false;
+  for (ifaddrs* i = list; i != nullptr && !found; i = i->ifa_next) {
+    if (i->ifa_addr == nullptr || interface != i->ifa_name) continue;
+    auto endpoint =
+        bindsup::EndpointOf(i->ifa_addr, i->ifa_addr->sa_family == AF_INET ? sizeof(sockaddr_in)
+                                                                           : sizeof(sockaddr_in6));
+    found = endpoint && endpoint->ip == address;
+  }
+  freeifaddrs(list);
+  return found;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   EnsureStandardDescriptors();
   bindsup::Logger log;
   std::vector<std::string> args(argv + (argc > 0 ? 1 : 0), argv + argc);
-  auto parsed = bindsup::ParseOptions(args);
+  auto parsed = bindsup::ParseOptions(args, bindsup::ProcessEnvironment());
   if (!parsed) {
     log.Error("{} (see bindsup --help)", parsed.error().context);
     return bindsup::kExitOwnError;
@@ -57,6 +75,17 @@ int main(int argc, char** argv) {
     log.Error("interface '{}' not found", options.interface);
     return bindsup::kExitOwnError;
   }
-  bindsup::Supervisor supervisor(bindsup::Config{options.interface, options.bind_listeners}, log);
+  for (const auto& source : {options.source4, options.source6}) {
+    if (source && !AddressIsOn(*source, options.interface)) {
+      log.Error("source address {} is not on interface '{}'", source->ToString(),
+                options.interface);
+      return bindsup::kExitOwnError;
+    }
+  }
+  bindsup::Config config;
+  config.policy = {options.interface, options.dns4,    options.dns6,
+                   options.source4,   options.source6, options.exclude};
+  config.bind_listeners = options.bind_listeners;
+  bindsup::Supervisor supervisor(std::move(config), log);
   return supervisor.Run(options.command);
 }

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "supervisor/credentials.h"
+#include "supervisor/dns_redirects.h"
 #include "supervisor/message.h"
 #include "supervisor/sockaddr.h"
 #include "supervisor/socket_info.h"
@@ -55,6 +56,10 @@ class Operation {
   // The socket's readiness cannot tell when to try again (a unix socket
   // waiting for its peer): retry on a timer instead.
   bool retry_later() const { return retry_later_; }
+
+  // Receives wait until the socket is readable, and time out after
+  // SO_RCVTIMEO; everything else waits until it is writable (SO_SNDTIMEO).
+  virtual bool receives() const { return false; }
 
   // Perform the call with these credentials (the program's).
   void set_credentials(Credentials as) { as_ = std::move(as); }
@@ -174,6 +179,42 @@ class SendMmsgOperation final : public Operation {
   std::uint64_t vector_addr_;
   bool may_block_;
   size_t index_ = 0;
+};
+
+// recvfrom(), recvmsg() or recvmmsg() (one message) on a socket whose DNS
+// queries were redirected (--dns): performed so that a reply from the server
+// can be shown as coming from the address the program sent its query to.
+class ReceiveOperation final : public Operation {
+ public:
+  enum class Kind { kRecvFrom, kRecvMsg, kRecvMmsg };
+  // Where the results go in the program.
+  struct Request {
+    Kind kind = Kind::kRecvFrom;
+    std::vector<iovec> data;           // the program's buffers
+    std::uint64_t name = 0;            // source address buffer (0: none)
+    socklen_t name_capacity = 0;       // its size
+    std::uint64_t name_length = 0;     // where the address length goes
+    std::uint64_t header = 0;          // the msghdr to update (recvmsg, recvmmsg)
+    std::uint64_t control = 0;         // msg_control
+    size_t control_capacity = 0;       // msg_controllen
+    std::uint64_t message_length = 0;  // mmsghdr.msg_len (recvmmsg)
+    int flags = 0;
+  };
+
+  ReceiveOperation(Target target, UniqueFd socket, SocketInfo info, Request request,
+                   const DnsRedirects& dns, std::uint64_t cookie);
+
+  bool receives() const override { return true; }
+  Verdict Interrupted(bool has_timeout) override;
+  Verdict TimedOut() override;
+
+ private:
+  std::optional<Verdict> DoAttempt() override;
+
+  Request request_;
+  const DnsRedirects& dns_;
+  std::uint64_t cookie_;
+  bool may_block_;
 };
 
 }  // namespace bindsup

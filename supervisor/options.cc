@@ -2,6 +2,7 @@
 
 #include <net/if.h>
 
+#include <cstdlib>
 #include <optional>
 
 #ifndef BINDSUP_VERSION
@@ -30,10 +31,118 @@ Status ValidateInterfaceName(std::string_view name) {
   return {};
 }
 
-Result<Parsed> ParseOptions(std::span<const std::string> args) {
+Environment ProcessEnvironment() {
+  return [](std::string_view name) -> std::optional<std::string> {
+    const char* value = std::getenv(std::string(name).c_str());
+    if (value == nullptr) return std::nullopt;
+    return std::string(value);
+  };
+}
+
+namespace {
+
+// Adds a DNS server or source address to the slot of its family, refusing a
+// second one of the same family.
+template <typename T>
+Status Place(std::optional<T>& v4, std::optional<T>& v6, const T& value, int family,
+             const std::string& what) {
+  auto& slot = family == AF_INET ? v4 : v6;
+  if (slot) {
+    return Bad(what + ": at most one " + (family == AF_INET ? "IPv4" : "IPv6") + " address");
+  }
+  slot = value;
+  return {};
+}
+
+Status AddDns(Options& o, std::string_view text, std::uint16_t port, const std::string& what) {
+  auto e = ParseEndpoint(text, port);
+  if (!e) return Bad(what + ": " + e.error().context);
+  return Place(o.dns4, o.dns6, *e, e->ip.family, what);
+}
+
+Status AddSource(Options& o, std::string_view text, const std::string& what) {
+  auto ip = ParseIp(text);
+  if (!ip) return Bad(what + ": '" + std::string(text) + "' is not an IP address");
+  return Place(o.source4, o.source6, *ip, ip->family, what);
+}
+
+Status AddExclusions(Options& o, std::string_view text, const std::string& what) {
+  auto list = ParsePrefixList(text);
+  if (!list) return Bad(what + ": " + list.error().context);
+  o.exclude.insert(o.exclude.end(), list->begin(), list->end());
+  return {};
+}
+
+// Applies `add` to each comma-separated item of `text`.
+template <typename Add>
+Status EachItem(std::string_view text, Add add) {
+  for (;;) {
+    size_t comma = text.find(',');
+    std::string_view item = text.substr(0, comma);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (Status s = add(item); !s) return s;
+    if (comma == std::string_view::npos) return {};
+    text.remove_prefix(comma + 1);
+  }
+}
+
+std::optional<std::string> Get(const Environment& env, std::string_view name) {
+  auto value = env(name);
+  if (value && value->empty()) return std::nullopt;
+  return value;
+}
+
+// Fills what the command line left unset from the environment.
+Status ApplyEnvironment(Options& o, bool have_interface, bool have_dns, bool have_source,
+                        bool have_exclude, std::optional<std::string>& interface,
+                        const Environment& env) {
+  if (!have_interface) {
+    if (auto v = Get(env, "BIND_INTERFACE")) interface = *v;
+  }
+  if (!have_dns) {
+    auto ip = Get(env, "DNS_OVERRIDE_IP");
+    auto port_text = Get(env, "DNS_OVERRIDE_PORT");
+    std::uint16_t port = 53;
+    if (port_text) {
+      auto p = ParsePort(*port_text);
+      if (!p) return Bad("DNS_OVERRIDE_PORT: " + p.error().context);
+      if (!ip) return Bad("DNS_OVERRIDE_PORT is set but DNS_OVERRIDE_IP is not");
+      port = *p;
+    }
+    if (ip) {
+      Status s = EachItem(*ip, [&](std::string_view item) -> Status {
+        auto addr = ParseIp(item);  // the variable takes addresses; the port is separate
+        if (!addr) return Bad("DNS_OVERRIDE_IP: '" + std::string(item) + "' is not an IP address");
+        return Place(o.dns4, o.dns6, Endpoint{*addr, port}, addr->family, "DNS_OVERRIDE_IP");
+      });
+      if (!s) return s;
+    }
+  }
+  if (!have_source) {
+    if (auto v = Get(env, "BIND_SOURCE_IP")) {
+      Status s =
+          EachItem(*v, [&](std::string_view item) { return AddSource(o, item, "BIND_SOURCE_IP"); });
+      if (!s) return s;
+    }
+  }
+  if (!have_exclude) {
+    if (auto v = Get(env, "BIND_EXCLUDE")) {
+      if (Status s = AddExclusions(o, *v, "BIND_EXCLUDE"); !s) return s;
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<Parsed> ParseOptions(std::span<const std::string> args, const Environment& env) {
   Parsed parsed;
   Options& o = parsed.options;
   std::optional<std::string> interface;
+  bool have_dns = false;
+  bool have_source = false;
+  bool have_exclude = false;
   size_t i = 0;
 
   // Returns the value of an option that takes one: the text after '=' (long
@@ -43,6 +152,26 @@ Result<Parsed> ParseOptions(std::span<const std::string> args) {
     if (inline_value) return *inline_value;
     if (i + 1 >= args.size()) return Bad("option '" + std::string(name) + "' needs an argument");
     return args[++i];
+  };
+
+  // Options that take a value, by their short and long names.
+  auto apply = [&](char which, const std::string& name, const std::string& value) -> Status {
+    const std::string what = "option '" + name + "'";
+    switch (which) {
+      case 'i':
+        interface = value;
+        return {};
+      case 'd':
+        have_dns = true;
+        return AddDns(o, value, 53, what);
+      case 's':
+        have_source = true;
+        return AddSource(o, value, what);
+      case 'x':
+        have_exclude = true;
+        return AddExclusions(o, value, what);
+    }
+    return Bad("unknown option '" + name + "'");
   };
 
   for (; i < args.size(); ++i) {
@@ -63,10 +192,15 @@ Result<Parsed> ParseOptions(std::span<const std::string> args) {
         if (value) return Bad("option '" + name + "' takes no argument");
         return {};
       };
-      if (name == "--interface") {
+      char which = name == "--interface"   ? 'i'
+                   : name == "--dns"       ? 'd'
+                   : name == "--source-ip" ? 's'
+                   : name == "--exclude"   ? 'x'
+                                           : '\0';
+      if (which != '\0') {
         auto v = take_value(name, value);
         if (!v) return v.error();
-        interface = *v;
+        if (Status s = apply(which, name, *v); !s) return s.error();
       } else if (name == "--verbose") {
         if (Status s = no_value(); !s) return s.error();
         o.verbose = true;
@@ -92,12 +226,13 @@ Result<Parsed> ParseOptions(std::span<const std::string> args) {
       } else if (c == 'h') {
         parsed.action = Action::kHelp;
         return parsed;
-      } else if (c == 'i') {
+      } else if (c == 'i' || c == 'd' || c == 's' || c == 'x') {
         std::optional<std::string> rest;
         if (j + 1 < arg.size()) rest = arg.substr(j + 1);
-        auto v = take_value("-i", rest);
+        const std::string name = std::string("-") + c;
+        auto v = take_value(name, rest);
         if (!v) return v.error();
-        interface = *v;
+        if (Status s = apply(c, name, *v); !s) return s.error();
         break;
       } else {
         return Bad(std::string("unknown option '-") + c + "'");
@@ -106,7 +241,12 @@ Result<Parsed> ParseOptions(std::span<const std::string> args) {
   }
 
   o.command.assign(args.begin() + static_cast<std::ptrdiff_t>(i), args.end());
-  if (!interface) return Bad("no interface given: use -i IFACE");
+  if (Status s = ApplyEnvironment(o, interface.has_value(), have_dns, have_source, have_exclude,
+                                  interface, env);
+      !s) {
+    return s.error();
+  }
+  if (!interface) return Bad("no interface given: use -i IFACE (or BIND_INTERFACE)");
   if (Status s = ValidateInterfaceName(*interface); !s) return s.error();
   o.interface = *interface;
   if (o.command.empty()) return Bad("no command given");
@@ -124,6 +264,15 @@ busybox, and the C library's own resolver.
 
 Options:
   -i, --interface IFACE  the interface to send through (required)
+  -d, --dns IP[:PORT]    send every DNS query (to any port-53 destination, UDP
+                         or TCP) to this server instead, through IFACE; IPv6
+                         as [ADDR]:PORT; one IPv4 and one IPv6 server
+  -s, --source-ip IP     send from this address of IFACE (sockets the program
+                         binds itself are left alone); one IPv4 and one IPv6
+  -x, --exclude LIST     destinations that use the normal routing table
+                         instead of IFACE: comma-separated CIDRs (10.0.0.0/8,
+                         fd00::/8), addresses, or prefixes on octet boundaries
+                         (192.168.); repeatable
       --bind-listeners   restrict listening sockets to IFACE as well; by
                          default a server accepts connections arriving on any
                          interface, while every connection it makes leaves
@@ -131,6 +280,10 @@ Options:
   -v, --verbose          log every decision bindsup makes
   -h, --help             show this help and exit
       --version          show the version and exit
+
+Environment: BIND_INTERFACE, BIND_SOURCE_IP, DNS_OVERRIDE_IP,
+DNS_OVERRIDE_PORT and BIND_EXCLUDE (the LD_PRELOAD tool's variables) are used
+when the matching option is absent.
 
 Exit status: COMMAND's own; 128+N if COMMAND was killed by signal N; 125 if
 bindsup itself failed (bad option, unknown interface, ...); 126 if COMMAND

@@ -2,10 +2,24 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 namespace bindsup {
 namespace {
 
-Result<Parsed> Parse(std::vector<std::string> args) { return ParseOptions(args); }
+using Env = std::map<std::string, std::string>;
+
+Environment FakeEnvironment(Env env) {
+  return [env = std::move(env)](std::string_view name) -> std::optional<std::string> {
+    auto it = env.find(std::string(name));
+    if (it == env.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+Result<Parsed> Parse(std::vector<std::string> args, Env env = {}) {
+  return ParseOptions(args, FakeEnvironment(std::move(env)));
+}
 
 TEST(Options, InterfaceAndCommand) {
   auto p = Parse({"-i", "wg0", "--", "curl", "-v", "x"});
@@ -70,22 +84,118 @@ TEST_P(BadOptions, OneLineErrorNamingTheProblem) {
 
 INSTANTIATE_TEST_SUITE_P(
     All, BadOptions,
-    ::testing::Values(BadCase{{}, "no interface given: use -i IFACE"},
-                      BadCase{{"true"}, "no interface given: use -i IFACE"},
-                      BadCase{{"-i", "lo"}, "no command given"},
-                      BadCase{{"-i", "lo", "--"}, "no command given"},
-                      BadCase{{"-i"}, "option '-i' needs an argument"},
-                      BadCase{{"--interface"}, "option '--interface' needs an argument"},
-                      BadCase{{"--bogus", "x"}, "unknown option '--bogus'"},
-                      BadCase{{"-x", "x"}, "unknown option '-x'"},
-                      BadCase{{"--verbose=yes", "-i", "lo", "x"},
-                              "option '--verbose' takes no argument"},
-                      BadCase{{"-i", "", "x"}, "empty interface name"},
-                      BadCase{{"-i", "a-very-long-interface", "x"},
-                              "interface name 'a-very-long-interface' is too long (at most 15 "
-                              "characters)"},
-                      BadCase{{"-i", "a/b", "x"}, "invalid interface name 'a/b'"},
-                      BadCase{{"-i", "lo", "--", ""}, "empty command name"}));
+    ::testing::Values(
+        BadCase{{}, "no interface given: use -i IFACE (or BIND_INTERFACE)"},
+        BadCase{{"true"}, "no interface given: use -i IFACE (or BIND_INTERFACE)"},
+        BadCase{{"-i", "lo"}, "no command given"}, BadCase{{"-i", "lo", "--"}, "no command given"},
+        BadCase{{"-i"}, "option '-i' needs an argument"},
+        BadCase{{"--interface"}, "option '--interface' needs an argument"},
+        BadCase{{"--bogus", "x"}, "unknown option '--bogus'"},
+        BadCase{{"-q", "x"}, "unknown option '-q'"},
+        BadCase{{"--verbose=yes", "-i", "lo", "x"}, "option '--verbose' takes no argument"},
+        BadCase{{"-i", "", "x"}, "empty interface name"},
+        BadCase{{"-i", "a-very-long-interface", "x"},
+                "interface name 'a-very-long-interface' is too long (at most 15 "
+                "characters)"},
+        BadCase{{"-i", "a/b", "x"}, "invalid interface name 'a/b'"},
+        BadCase{{"-i", "lo", "--", ""}, "empty command name"},
+        BadCase{{"-i", "lo", "-d", "1.2.3", "x"}, "option '-d': '1.2.3' is not an IP address"},
+        BadCase{{"-i", "lo", "--dns=[::1", "x"}, "option '--dns': '[::1' has no closing ']'"},
+        BadCase{{"-i", "lo", "-d", "1.1.1.1:0", "x"},
+                "option '-d': port '0' is out of range 1-65535"},
+        BadCase{{"-i", "lo", "-d", "1.1.1.1", "-d", "8.8.8.8", "x"},
+                "option '-d': at most one IPv4 address"},
+        BadCase{{"-i", "lo", "-s", "wg0", "x"}, "option '-s': 'wg0' is not an IP address"},
+        BadCase{{"-i", "lo", "-x", "10.0.0.0/33", "x"},
+                "option '-x': prefix length '33' is out of range 0-32"},
+        BadCase{{"-i", "lo", "-x", "10.0,,1", "x"}, "option '-x': empty address"},
+        BadCase{{"-i", "lo", "-x", "300.1", "x"},
+                "option '-x': '300.1' is not an address, network or address prefix"}));
+
+TEST(Options, DnsSourceAndExclusions) {
+  auto p =
+      Parse({"-i", "wg0", "-d", "10.0.0.53", "--dns", "[fd00::53]:5353", "-s", "10.8.0.2",
+             "--source-ip=fd00::2", "-x", "127.0.0.1,192.168.", "--exclude", "fd00::/8", "curl"});
+  ASSERT_TRUE(p.ok()) << p.error().context;
+  const Options& o = p->options;
+  ASSERT_TRUE(o.dns4 && o.dns6);
+  EXPECT_EQ(o.dns4->ToString(), "10.0.0.53:53");
+  EXPECT_EQ(o.dns6->ToString(), "[fd00::53]:5353");
+  EXPECT_EQ(o.source4->ToString(), "10.8.0.2");
+  EXPECT_EQ(o.source6->ToString(), "fd00::2");
+  ASSERT_EQ(o.exclude.size(), 3u);
+  EXPECT_EQ(o.exclude[1].ToString(), "192.168.0.0/16");
+  EXPECT_EQ(o.exclude[2].ToString(), "fd00::/8");
+}
+
+TEST(Options, EnvironmentFillsWhatOptionsLeaveOut) {
+  Env env{{"BIND_INTERFACE", "wg0"},
+          {"BIND_SOURCE_IP", "10.8.0.2"},
+          {"DNS_OVERRIDE_IP", "10.0.0.53"},
+          {"DNS_OVERRIDE_PORT", "5353"},
+          {"BIND_EXCLUDE", "127.0.0.1,192.168.1"}};
+  auto p = Parse({"curl"}, env);
+  ASSERT_TRUE(p.ok()) << p.error().context;
+  EXPECT_EQ(p->options.interface, "wg0");
+  EXPECT_EQ(p->options.source4->ToString(), "10.8.0.2");
+  EXPECT_EQ(p->options.dns4->ToString(), "10.0.0.53:5353");
+  ASSERT_EQ(p->options.exclude.size(), 2u);
+  EXPECT_EQ(p->options.exclude[1].ToString(), "192.168.1.0/24");
+}
+
+TEST(Options, OptionsWinOverTheEnvironment) {
+  Env env{{"BIND_INTERFACE", "wg0"},
+          {"BIND_SOURCE_IP", "10.8.0.2"},
+          {"DNS_OVERRIDE_IP", "10.0.0.53"},
+          {"DNS_OVERRIDE_PORT", "5353"},
+          {"BIND_EXCLUDE", "127.0.0.1"}};
+  auto p =
+      Parse({"-i", "eth1", "-s", "192.0.2.1", "-d", "192.0.2.53", "-x", "10.0.0.0/8", "curl"}, env);
+  ASSERT_TRUE(p.ok()) << p.error().context;
+  EXPECT_EQ(p->options.interface, "eth1");
+  EXPECT_EQ(p->options.source4->ToString(), "192.0.2.1");
+  EXPECT_EQ(p->options.dns4->ToString(), "192.0.2.53:53") << "the variable's port is not used";
+  ASSERT_EQ(p->options.exclude.size(), 1u);
+  EXPECT_EQ(p->options.exclude[0].ToString(), "10.0.0.0/8");
+}
+
+TEST(Options, EmptyVariablesAreUnset) {
+  auto p = Parse({"-i", "lo", "true"}, Env{{"DNS_OVERRIDE_IP", ""}, {"BIND_EXCLUDE", ""}});
+  ASSERT_TRUE(p.ok()) << p.error().context;
+  EXPECT_FALSE(p->options.dns4);
+  EXPECT_TRUE(p->options.exclude.empty());
+}
+
+struct BadEnv {
+  Env env;
+  std::string message;
+};
+
+class BadEnvironment : public ::testing::TestWithParam<BadEnv> {};
+
+TEST_P(BadEnvironment, ErrorsNameTheVariable) {
+  auto p = Parse({"-i", "lo", "true"}, GetParam().env);
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.error().context, GetParam().message);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    All, BadEnvironment,
+    ::testing::Values(
+        BadEnv{{{"BIND_SOURCE_IP", "nope"}}, "BIND_SOURCE_IP: 'nope' is not an IP address"},
+        BadEnv{{{"DNS_OVERRIDE_IP", "8.8.8"}}, "DNS_OVERRIDE_IP: '8.8.8' is not an IP address"},
+        BadEnv{{{"DNS_OVERRIDE_IP", "8.8.8.8"}, {"DNS_OVERRIDE_PORT", "99999"}},
+               "DNS_OVERRIDE_PORT: port '99999' is out of range 1-65535"},
+        BadEnv{{{"DNS_OVERRIDE_PORT", "53"}},
+               "DNS_OVERRIDE_PORT is set but DNS_OVERRIDE_IP is not"},
+        BadEnv{{{"BIND_EXCLUDE", "10.0.0.0/40"}},
+               "BIND_EXCLUDE: prefix length '40' is out of range 0-32"}));
+
+TEST(Options, BindInterfaceFromTheEnvironmentIsValidated) {
+  auto p = Parse({"true"}, Env{{"BIND_INTERFACE", "a/b"}});
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.error().context, "invalid interface name 'a/b'");
+}
 
 }  // namespace
 }  // namespace bindsup

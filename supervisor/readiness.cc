@@ -16,10 +16,10 @@ Result<std::unique_ptr<ReadinessWatcher>> ReadinessWatcher::Create(boost::asio::
 ReadinessWatcher::ReadinessWatcher(boost::asio::io_context& io, UniqueFd epoll)
     : epoll_(std::move(epoll)), wait_(io, fcntl(epoll_.get(), F_DUPFD_CLOEXEC, 3)) {}
 
-Result<std::uint64_t> ReadinessWatcher::WhenWritable(int fd, Callback callback) {
+Result<std::uint64_t> ReadinessWatcher::WhenReady(int fd, bool readable, Callback callback) {
   std::uint64_t token = next_token_++;
   epoll_event event{};
-  event.events = EPOLLOUT | EPOLLONESHOT;
+  event.events = (readable ? EPOLLIN : EPOLLOUT) | EPOLLONESHOT;
   event.data.u64 = token;
   if (epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &event) != 0) {
     return Error::FromErrno("epoll_ctl(ADD)");

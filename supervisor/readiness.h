@@ -26,10 +26,14 @@ class ReadinessWatcher {
 
   static Result<std::unique_ptr<ReadinessWatcher>> Create(boost::asio::io_context& io);
 
-  // Calls `callback` once, from the io_context, when `fd` is writable or has
-  // an error or hang-up. `fd` must stay open, and not be watched twice, until
-  // then or until Cancel(). Returns a token for Cancel().
-  Result<std::uint64_t> WhenWritable(int fd, Callback callback);
+  // Calls `callback` once, from the io_context, when `fd` is writable (or,
+  // with `readable`, readable) or has an error or hang-up. `fd` must stay
+  // open, and not be watched twice, until then or until Cancel(). Returns a
+  // token for Cancel().
+  Result<std::uint64_t> WhenReady(int fd, bool readable, Callback callback);
+  Result<std::uint64_t> WhenWritable(int fd, Callback callback) {
+    return WhenReady(fd, false, std::move(callback));
+  }
 
   // Forgets a watch; its callback will not be called. Harmless if it fired.
   void Cancel(std::uint64_t token);

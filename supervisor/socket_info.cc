@@ -38,11 +38,11 @@ Result<SocketInfo> InspectSocket(int fd) {
   return info;
 }
 
-Result<long> SendTimeoutMs(int fd) {
+Result<long> TimeoutMs(int fd, int option) {
   timeval tv{};
   socklen_t len = sizeof(tv);
-  if (getsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, &len) != 0) {
-    return Error::FromErrno("getsockopt(SO_SNDTIMEO)");
+  if (getsockopt(fd, SOL_SOCKET, option, &tv, &len) != 0) {
+    return Error::FromErrno("getsockopt(SO_SNDTIMEO/SO_RCVTIMEO)");
   }
   long ms = tv.tv_sec * 1000L + tv.tv_usec / 1000L;
   if (ms == 0 && tv.tv_usec > 0) ms = 1;

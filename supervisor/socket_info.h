@@ -24,8 +24,9 @@ struct SocketInfo {
 // the errno the kernel gives a program that connects a non-socket.
 Result<SocketInfo> InspectSocket(int fd);
 
-// The socket's SO_SNDTIMEO in milliseconds; 0 means no timeout.
-Result<long> SendTimeoutMs(int fd);
+// The socket's SO_SNDTIMEO or SO_RCVTIMEO (`option`) in milliseconds; 0
+// means no timeout.
+Result<long> TimeoutMs(int fd, int option);
 
 // Sets or clears O_NONBLOCK for the duration of a scope, then restores the
 // flags exactly. Used to run a connect() that must not block the supervisor.

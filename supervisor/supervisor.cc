@@ -38,13 +38,17 @@ std::vector<pid_t> DirectChildren() {
 }  // namespace
 
 Supervisor::Supervisor(Config config, Logger& log)
-    : config_(std::move(config)), log_(log), binding_(config_.interface) {}
+    : config_(std::move(config)),
+      log_(log),
+      binding_(config_.policy.interface),
+      policy_(config_.policy) {}
 
 Supervisor::~Supervisor() = default;
 
 int Supervisor::Run(const std::vector<std::string>& command) {
   filter::FilterConfig filter_config;
   filter_config.bind_listeners = config_.bind_listeners;
+  filter_config.dns_override = policy_.overrides_dns();
   // Without CAP_SYS_PTRACE bindsup cannot inspect a non-dumpable program.
   filter_config.unprivileged_supervisor = !HasCapability(CAP_SYS_PTRACE);
   auto program = filter::BuildProgram(filter_config);
@@ -105,7 +109,7 @@ int Supervisor::Run(const std::vector<std::string>& command) {
   child_pidfd_ = std::move(child.pidfd);
   listener_ = std::make_unique<SeccompListener>(std::move(child.listener));
   log_.Info("supervising '{}' (pid {}) on interface {}{}", command[0], child_pid_,
-            config_.interface, spec.no_new_privs ? " (no_new_privs)" : "");
+            config_.policy.interface, spec.no_new_privs ? " (no_new_privs)" : "");
   if (Status s = listener_->EnableSyncWakeUp(); !s) log_.Info("{}", s.error().Message());
 
   listener_wait_.emplace(io_, DupCloexec(listener_->fd()));
@@ -152,7 +156,8 @@ void Supervisor::OnListener(const boost::system::error_code& ec) {
 }
 
 void Supervisor::Serve(const Notification& n) {
-  HandlerEnv env{binding_, *listener_, own_credentials_ ? &*own_credentials_ : nullptr};
+  HandlerEnv env{binding_, policy_, dns_, *listener_,
+                 own_credentials_ ? &*own_credentials_ : nullptr};
   Handling handling = HandleNotification(n, env);
   if (!handling.operation) return Answer(n, handling.verdict, handling.detail, handling.warn);
 
@@ -166,8 +171,17 @@ void Supervisor::Serve(const Notification& n) {
   if (!started) Answer(n, Fail{EIO}, detail + ": " + started.error().Message(), true);
 }
 
-void Supervisor::Answer(const Notification& n, const Verdict& verdict, const std::string& detail,
+void Supervisor::Answer(const Notification& n, const Verdict& given, const std::string& detail,
                         bool warn) {
+  Verdict verdict = given;
+  // The kernel may only ever run a receive: a call that can send must be
+  // performed by bindsup. This is the last line of defence for that rule.
+  const filter::SyscallSpec* spec = filter::FindSyscall(n.nr);
+  if (std::holds_alternative<KernelReceives>(verdict) &&
+      (spec == nullptr || filter::CanSend(spec->op))) {
+    log_.Error("internal error: refusing to let the kernel run {}", filter::SyscallName(n.nr));
+    verdict = Fail{EPERM};
+  }
   Status sent = listener_->Respond(n.id, verdict);
   std::string line = fmt::format("{} (tid {}): {} -> {}", filter::SyscallName(n.nr), n.tid, detail,
                                  Describe(verdict));

@@ -30,16 +30,18 @@
 #include "supervisor/binding.h"
 #include "supervisor/blocking_wait.h"
 #include "supervisor/credentials.h"
+#include "supervisor/dns_redirects.h"
 #include "supervisor/handlers.h"
 #include "supervisor/log.h"
 #include "supervisor/notify_channel.h"
+#include "supervisor/policy.h"
 #include "supervisor/readiness.h"
 #include "supervisor/signals.h"
 
 namespace bindsup {
 
 struct Config {
-  std::string interface;
+  PolicyConfig policy;  // the interface, --dns, --source-ip, --exclude
   bool bind_listeners = false;
 };
 
@@ -69,6 +71,8 @@ class Supervisor {
   Config config_;
   Logger& log_;
   Binding binding_;
+  Policy policy_;
+  DnsRedirects dns_;
   std::optional<Credentials> own_credentials_;  // set when bindsup holds capabilities
   boost::asio::io_context io_;
   std::unique_ptr<SeccompListener> listener_;

@@ -8,6 +8,7 @@
 #include <charconv>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace bindsup {
 namespace {
@@ -103,6 +104,25 @@ Status Target::Write(std::uint64_t addr, std::span<const std::byte> data) const 
   ssize_t n = process_vm_writev(tid_, &local, 1, &remote, 1, 0);
   if (n < 0) return Error::FromErrno("process_vm_writev(" + Tid(tid_) + ")");
   if (static_cast<size_t>(n) != data.size()) return Error{EFAULT, "process_vm_writev: short write"};
+  return {};
+}
+
+Status Target::WriteScattered(std::span<const iovec> remote,
+                              std::span<const std::byte> data) const {
+  if (data.empty()) return {};
+  // The regions covering the first data.size() bytes.
+  std::vector<iovec> regions;
+  size_t left = data.size();
+  for (const iovec& v : remote) {
+    if (left == 0) break;
+    size_t take = std::min(v.iov_len, left);
+    if (take > 0) regions.push_back(iovec{v.iov_base, take});
+    left -= take;
+  }
+  iovec local{const_cast<std::byte*>(data.data()), data.size() - left};
+  ssize_t n = process_vm_writev(tid_, &local, 1, regions.data(), regions.size(), 0);
+  if (n < 0) return Error::FromErrno("process_vm_writev(" + Tid(tid_) + ")");
+  if (static_cast<size_t>(n) != local.iov_len) return Error{EFAULT, "process_vm_writev: short"};
   return {};
 }
 

@@ -65,6 +65,10 @@ class Target {
   // sendmmsg). Error EFAULT if not writable.
   Status Write(std::uint64_t addr, std::span<const std::byte> data) const;
 
+  // Scatters `data` over several regions of the thread's memory (the iovecs
+  // of a receive). Error EFAULT if not all of it could be written.
+  Status WriteScattered(std::span<const iovec> remote, std::span<const std::byte> data) const;
+
   // The signal state of the thread.
   Result<SignalState> ReadSignalState() const;
 

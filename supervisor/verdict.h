@@ -1,8 +1,10 @@
 // The answer a handler gives to a trapped system call.
 //
-// There is deliberately no "continue": bindsup never lets the kernel re-run a
-// trapped call, which would re-read the program's memory and fd table after
-// the decision (see handlers.h).
+// There is deliberately no general "continue": bindsup never lets the kernel
+// re-run a trapped call that can send, which would re-read the program's
+// memory and fd table after the decision (see handlers.h). The one exception,
+// KernelReceives, is for receive calls, which send nothing whatever socket
+// the fd names; Supervisor::Answer refuses it for any other call.
 //
 // Handlers never talk to the kernel's listener themselves: they return a
 // Verdict and Supervisor::Answer() turns it into the one
@@ -32,7 +34,10 @@ struct Fail {
 // An operation took ownership of the notification and will answer it later.
 struct Deferred {};
 
-using Verdict = std::variant<Return, Fail, Deferred>;
+// Let the kernel run this receive call as the program issued it.
+struct KernelReceives {};
+
+using Verdict = std::variant<Return, Fail, Deferred, KernelReceives>;
 
 // "return 3", "fail ECONNREFUSED", "deferred".
 std::string Describe(const Verdict& verdict);

@@ -35,7 +35,8 @@ TEST(Cli, MissingInterface) {
 }
 
 TEST(Cli, BadOptions) {
-  ExpectOwnError(Bsup({}), "no interface given: use -i IFACE (see bindsup --help)");
+  ExpectOwnError(Bsup({}),
+                 "no interface given: use -i IFACE (or BIND_INTERFACE) (see bindsup --help)");
   ExpectOwnError(Bsup({"-i", "lo"}), "no command given (see bindsup --help)");
   ExpectOwnError(Bsup({"--bogus", "-i", "lo", "true"}),
                  "unknown option '--bogus' (see bindsup --help)");

@@ -39,8 +39,18 @@ pid_t Spawn(const std::vector<std::string>& argv, const std::vector<std::string>
   sigemptyset(&none);
   posix_spawnattr_setsigmask(&attr, &none);
 
+  // bindsup reads the LD_PRELOAD tool's variables: a developer's own must
+  // not change what the tests see. A test passes them explicitly.
+  static constexpr const char* kScrubbed[] = {
+      "BIND_INTERFACE=", "BIND_SOURCE_IP=", "DNS_OVERRIDE_IP=", "DNS_OVERRIDE_PORT=",
+      "BIND_EXCLUDE="};
   std::vector<std::string> env_strings;
-  for (char** e = environ; *e != nullptr; ++e) env_strings.emplace_back(*e);
+  for (char** e = environ; *e != nullptr; ++e) {
+    bool scrub = false;
+    for (const char* prefix : kScrubbed)
+      scrub |= std::strncmp(*e, prefix, std::strlen(prefix)) == 0;
+    if (!scrub) env_strings.emplace_back(*e);
+  }
   for (const std::string& e : extra_env) env_strings.push_back(e);
   std::vector<char*> envp;
   for (std::string& e : env_strings) envp.push_back(e.data());
