@@ -8,10 +8,12 @@
 BUILD      ?= build
 TEST_BUILD ?= build-test
 JOBS       ?= $(shell nproc)
+FUZZ_SECONDS ?= 30
 
 # Debian 12 packages: to build, to test, to demo.
 PACKAGES := cmake g++ make pkg-config libseccomp-dev libboost-dev libfmt-dev \
-            libgtest-dev golang-go iproute2 util-linux curl busybox-static microsocks
+            libgtest-dev golang-go iproute2 util-linux curl busybox-static microsocks \
+            musl-tools dnsmasq-base bind9-dnsutils clang libclang-rt-14-dev
 
 .PHONY: all deps build test demo install lint format clean
 
@@ -29,6 +31,7 @@ test: deps
 	cmake --build $(TEST_BUILD) -j$(JOBS)
 	cd $(TEST_BUILD) && ctest -j$(JOBS) --output-on-failure
 	@scripts/check-no-leftovers.sh
+	scripts/fuzz.sh $(FUZZ_SECONDS)
 
 demo: build
 	scripts/demo.sh $(BUILD)
@@ -44,4 +47,4 @@ format:
 	clang-format -i $$(git ls-files '*.cc' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(TEST_BUILD)
+	rm -rf $(BUILD) $(TEST_BUILD) build-fuzz

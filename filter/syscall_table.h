@@ -102,6 +102,9 @@ struct SyscallSpec {
   // For Op::kRefuse: the errno, and why (for the log and the docs).
   int error = 0;
   std::string_view reason = {};
+  // A refusal programs meet routinely and handle by falling back (glibc tries
+  // clone3 for every thread): logged with -v only.
+  bool routine = false;
 };
 
 // Helpers that keep the table readable.
@@ -216,7 +219,8 @@ inline constexpr std::array kSyscalls{
                 {kAlways},
                 1,
                 ENOSYS,
-                "io_uring bypasses system-call supervision"},
+                "io_uring bypasses system-call supervision",
+                true},
     SyscallSpec{Op::kRefuse,
                 SYS_io_uring_enter,
                 "io_uring_enter",
@@ -225,7 +229,8 @@ inline constexpr std::array kSyscalls{
                 {kAlways},
                 1,
                 ENOSYS,
-                "io_uring bypasses system-call supervision"},
+                "io_uring bypasses system-call supervision",
+                true},
     SyscallSpec{Op::kRefuse,
                 SYS_io_uring_register,
                 "io_uring_register",
@@ -234,7 +239,8 @@ inline constexpr std::array kSyscalls{
                 {kAlways},
                 1,
                 ENOSYS,
-                "io_uring bypasses system-call supervision"},
+                "io_uring bypasses system-call supervision",
+                true},
     // clone3 hides its flags (a new network namespace) behind a pointer:
     // ENOSYS makes the C library fall back to clone, whose flags BPF sees.
     SyscallSpec{Op::kRefuse,
@@ -245,7 +251,8 @@ inline constexpr std::array kSyscalls{
                 {kAlways},
                 1,
                 ENOSYS,
-                "clone3's flags cannot be checked; use clone"},
+                "clone3's flags cannot be checked; use clone",
+                true},
     // Another network namespace has other interfaces and routes; a new user
     // namespace is the way to create one without privileges.
     SyscallSpec{Op::kRefuse,

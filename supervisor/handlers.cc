@@ -360,7 +360,7 @@ Handling Setsockopt(const Notification& n, HandlerEnv& env) {
   OptionDecision d = DecideInterfaceOption(
       level, optname, value, LiveInterfaceView(env.binding.interface()), s.info.device);
   what += ": " + d.detail;
-  if (d.kind == OptionDecision::Kind::kRefuse) return Refuse(d.error, what);
+  if (d.kind == OptionDecision::Kind::kRefuse) return Refuse(d.error, what, !d.routine);
   if (d.bind_first) {
     if (auto refused = EnsureBound(s, env, what)) return std::move(*refused);
   }
@@ -483,7 +483,7 @@ Handling HandleNotification(const Notification& n, HandlerEnv& env) {
     case Op::kSocket:
       return Socket(n);
     case Op::kRefuse:
-      return Refuse(spec->error, std::string(spec->reason));
+      return Refuse(spec->error, std::string(spec->reason), /*warn=*/!spec->routine);
     case Op::kRecvFrom:
       return Receive(n, env, ReceiveOperation::Kind::kRecvFrom);
     case Op::kRecvMsg:

@@ -73,6 +73,11 @@ OptionDecision BindDevice(const std::string& wanted, const InterfaceView& view,
     d.detail = "bind to " + Describe(wanted);
     return d;
   }
+  if (!view.exists(wanted)) {
+    OptionDecision d = Refuse(ENODEV, "no device " + Describe(wanted));
+    d.routine = true;
+    return d;
+  }
   return Refuse(EPERM, "binding to " + Describe(wanted) + " is not allowed (only " +
                            Describe(view.name) + ")");
 }
@@ -119,6 +124,7 @@ InterfaceView LiveInterfaceView(const std::string& name) {
   InterfaceView view;
   view.name = name;
   view.index = if_nametoindex(name.c_str());
+  view.exists = [](const std::string& device) { return if_nametoindex(device.c_str()) != 0; };
   view.name_of_index = [](unsigned index) {
     char buf[IF_NAMESIZE] = {};
     return std::string(if_indextoname(index, buf) != nullptr ? buf : "");
@@ -157,7 +163,13 @@ OptionDecision DecideInterfaceOption(int level, int optname, std::span<const std
     int index = Load<int>(value);
     if (index < 0) return Refuse(EINVAL, "negative interface index");
     if (index == 0) return BindDevice("", view, bound);
-    return BindDevice(NameOf(static_cast<unsigned>(index), view), view, bound);
+    std::string name = view.name_of_index(static_cast<unsigned>(index));
+    if (name.empty()) {
+      OptionDecision d = Refuse(ENODEV, "no device #" + std::to_string(index));
+      d.routine = true;
+      return d;
+    }
+    return BindDevice(name, view, bound);
   }
   if ((level == IPPROTO_IP && optname == IP_UNICAST_IF) ||
       (level == IPPROTO_IPV6 && optname == IPV6_UNICAST_IF)) {

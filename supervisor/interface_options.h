@@ -2,7 +2,8 @@
 //
 //   SO_BINDTODEVICE, SO_BINDTOIFINDEX      the interface: bind (to it only);
 //                                          another: EPERM; unbinding a bound
-//                                          socket: EPERM
+//                                          socket: EPERM; no such device:
+//                                          ENODEV, as the kernel says
 //   IP_UNICAST_IF, IPV6_UNICAST_IF,        none or the interface: performed;
 //   IP_MULTICAST_IF, IPV6_MULTICAST_IF     another: EPERM
 //   IP_ADD_MEMBERSHIP, IP_ADD_SOURCE_      a join sends IGMP/MLD reports out of
@@ -30,6 +31,7 @@ struct InterfaceView {
   std::string name;                                      // the interface bindsup binds to
   unsigned index = 0;                                    // its index now (0 if it is gone)
   std::function<std::string(unsigned)> name_of_index;    // "" if none
+  std::function<bool(const std::string&)> exists;        // a device of that name
   std::function<std::string(in_addr)> owner_of_address;  // "" if none
 };
 
@@ -48,7 +50,8 @@ struct OptionDecision {
   int level = 0;
   int optname = 0;
   std::vector<std::byte> value;
-  std::string detail;  // for the log
+  std::string detail;    // for the log
+  bool routine = false;  // the kernel's own answer, not a refusal: log with -v only
 };
 
 // Decides an option of the table's setsockopt traps for an internet socket

@@ -19,6 +19,7 @@ InterfaceView View() {
   v.name = "wg0";
   v.index = 5;
   v.name_of_index = [](unsigned i) { return i == 5 ? "wg0" : i == 2 ? "eth0" : ""; };
+  v.exists = [](const std::string& name) { return name == "wg0" || name == "eth0"; };
   v.owner_of_address = [](in_addr a) {
     if (a.s_addr == inet_addr("10.8.0.2")) return std::string("wg0");
     if (a.s_addr == inet_addr("192.168.1.5")) return std::string("eth0");
@@ -58,6 +59,9 @@ TEST(InterfaceOptions, BindToDevice) {
   EXPECT_EQ(other.error, EPERM);
   EXPECT_EQ(Decide(SOL_SOCKET, SO_BINDTODEVICE, Text("")).kind, Kind::kNoop);
   EXPECT_EQ(Decide(SOL_SOCKET, SO_BINDTODEVICE, Text(""), "wg0").error, EPERM);
+  // A name that is no device gets the kernel's answer.
+  EXPECT_EQ(Decide(SOL_SOCKET, SO_BINDTODEVICE, Text("10.0.0.1")).error, ENODEV);
+  EXPECT_EQ(Decide(SOL_SOCKET, SO_BINDTOIFINDEX, Bytes(99)).error, ENODEV);
   // The kernel stops at IFNAMSIZ - 1 bytes and at a NUL.
   EXPECT_EQ(Decide(SOL_SOCKET, SO_BINDTODEVICE, Text("wg0\0junk")).kind, Kind::kNoop);
 }

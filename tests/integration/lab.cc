@@ -50,6 +50,21 @@ long Lab::TxPackets(const std::string& device) const {
   return std::stol(r.out);
 }
 
+std::vector<std::string> Lab::DnsQueries(const std::string& server) const {
+  std::ifstream in(StatePath(server + ".log"));
+  std::vector<std::string> queries;
+  std::string line;
+  while (std::getline(in, line)) {
+    size_t at = line.find("query[");
+    if (at != std::string::npos) queries.push_back(line.substr(at));
+  }
+  return queries;
+}
+
+void Lab::UseResolver(const std::string& family) const {
+  RunProgram({BINDSUP_LAB_SCRIPT, "resolver", name_, family});
+}
+
 std::string Bindsup() { return BINDSUP_BINARY; }
 
 WorldReachableCopies::WorldReachableCopies(const std::vector<std::string>& files) {

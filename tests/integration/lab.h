@@ -47,6 +47,17 @@ class Lab {
   // Packets sent so far by a client-side interface (uplink1, uplink2).
   long TxPackets(const std::string& device) const;
 
+  // A file in the lab's state directory (the DNS servers' query logs:
+  // system-dns.log, override-dns.log, override-dns-5353.log).
+  std::string StatePath(const std::string& file) const {
+    return "/run/bindsup-lab/" + name_ + "/" + file;
+  }
+  // DNS queries a server's log shows so far, and their senders.
+  std::vector<std::string> DnsQueries(const std::string& server) const;
+
+  // Points the client's resolv.conf at the IPv4 or IPv6 local stub.
+  void UseResolver(const std::string& family) const;
+
  private:
   explicit Lab(std::string name) : name_(std::move(name)) {}
   std::string name_;

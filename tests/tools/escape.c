@@ -314,6 +314,20 @@ static int join(const char* group, const char* ifname) {
   return 0;
 }
 
+/* A socket bound for an excluded destination (its route's device) must not
+ * then send anywhere else. */
+static int excluded_reuse(const char* excluded, const char* other, int port) {
+  struct sockaddr_storage a, b;
+  socklen_t la = addr_of(excluded, port, &a);
+  socklen_t lb = addr_of(other, port, &b);
+  int fd = udp_socket_for(&a);
+  report("sendto-excluded", sendto(fd, "e", 1, 0, (struct sockaddr*)&a, la));
+  await_reply(fd, "reply");
+  report("sendto-other", sendto(fd, "o", 1, 0, (struct sockaddr*)&b, lb));
+  report("connect-other", connect(fd, (struct sockaddr*)&b, lb));
+  return 0;
+}
+
 /* ------------------------------------------------------------ races */
 
 static struct sockaddr_storage race_a, race_b;
@@ -627,6 +641,7 @@ int main(int argc, char** argv) {
   if (!strcmp(s, "unicast-if")) { ARGS(3); return unicast_if(argv[2], argv[3], atoi(argv[4])); }
   if (!strcmp(s, "multicast-if")) { ARGS(3); return multicast_if(argv[2], argv[3], atoi(argv[4])); }
   if (!strcmp(s, "join")) { ARGS(2); return join(argv[2], argv[3]); }
+  if (!strcmp(s, "excluded-reuse")) { ARGS(3); return excluded_reuse(argv[2], argv[3], atoi(argv[4])); }
   if (!strcmp(s, "race-addr")) { ARGS(4); return race_addr(argv[2], atoi(argv[3]), argv[4], atoi(argv[5])); }
   if (!strcmp(s, "race-dup2")) { ARGS(4); return race_dup2(argv[2], atoi(argv[3]), argv[4], atoi(argv[5])); }
   if (!strcmp(s, "thread-files")) { ARGS(2); return thread_files(argv[2], atoi(argv[3])); }

@@ -18,6 +18,10 @@
  *                                 full buffers, bad pointers); prints each
  *                                 result. Run with and without bindsup, the
  *                                 output must be the same.
+ *   probe many N PORT ADDR...     N connections, one after the other, to
+ *                                 ADDR... in turn; each is closed by us first
+ *                                 (the client keeps TIME_WAIT): prints
+ *                                 "connected C failed F [first-error E]"
  *   probe unix-server NAME        listen on unix stream socket NAME ("@x" is
  *                                 abstract; a path gets mode 0600), print
  *                                 "ready", accept one client and print
@@ -465,6 +469,26 @@ static int unix_connect(const char* name) {
   return 0;
 }
 
+static int many(int n, const char* port, char** addrs, int count) {
+  int connected = 0, failed = 0, first = 0;
+  for (int i = 0; i < n; ++i) {
+    struct sockaddr_storage ss;
+    socklen_t len = make_addr(addrs[i % count], port, &ss);
+    int fd = socket(ss.ss_family, SOCK_STREAM, 0);
+    if (connect(fd, (struct sockaddr*)&ss, len) == 0) {
+      ++connected;
+    } else {
+      if (!failed) first = errno;
+      ++failed;
+    }
+    close(fd);
+  }
+  printf("connected %d failed %d", connected, failed);
+  if (failed) printf(" first-error %s", strerror(first));
+  printf("\n");
+  return 0;
+}
+
 static int after_signal(const char* host, const char* port) {
   sigset_t set;
   sigemptyset(&set);
@@ -486,6 +510,7 @@ int main(int argc, char** argv) {
   if (argc >= 5 && strcmp(argv[1], "slow-fast") == 0) return slow_fast(argv[2], argv[3], argv[4]);
   if (argc >= 4 && strcmp(argv[1], "after-signal") == 0) return after_signal(argv[2], argv[3]);
   if (argc >= 2 && strcmp(argv[1], "wait-signal") == 0) return wait_signal();
+  if (argc >= 5 && strcmp(argv[1], "many") == 0) return many(atoi(argv[2]), argv[3], argv + 4, argc - 4);
   if (argc >= 3 && strcmp(argv[1], "unix-server") == 0) return unix_server(argv[2]);
   if (argc >= 3 && strcmp(argv[1], "unix-connect") == 0) return unix_connect(argv[2]);
   if (argc >= 5 && strcmp(argv[1], "semantics") == 0) {
