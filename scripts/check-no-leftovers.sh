@@ -7,7 +7,9 @@ if [ -n "$left" ]; then
   echo "$left" >&2
   exit 1
 fi
-if [ -d /run/bindsup-lab ] && [ -n "$(ls -A /run/bindsup-lab)" ]; then
-  echo "tests left lab state behind in /run/bindsup-lab" >&2
+left=$(ls -d /run/bindsup-lab/bsup[0-9]*-* /etc/netns/bsup[0-9]*-* 2>/dev/null || true)
+if [ -n "$left" ]; then
+  echo "tests left lab state behind:" >&2
+  echo "$left" >&2
   exit 1
 fi
