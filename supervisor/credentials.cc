@@ -117,6 +117,18 @@ bool HoldsCapabilities() {
          data[1].permitted != 0;
 }
 
+bool DropEffectiveCapability(int cap) {
+  __user_cap_data_struct data[2]{};
+  if (!Capget(data)) return false;
+  const std::uint64_t effective = static_cast<std::uint64_t>(data[0].effective) |
+                                  static_cast<std::uint64_t>(data[1].effective) << 32;
+  const std::uint64_t permitted = static_cast<std::uint64_t>(data[0].permitted) |
+                                  static_cast<std::uint64_t>(data[1].permitted) << 32;
+  const std::uint64_t bit = std::uint64_t{1} << cap;
+  if ((effective & bit) == 0) return false;
+  return Capset(effective & ~bit, permitted);
+}
+
 ScopedCredentials::ScopedCredentials(const Credentials* as) {
   if (as == nullptr) return;
   auto mine = ReadCredentials(static_cast<pid_t>(syscall(SYS_gettid)));

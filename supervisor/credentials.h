@@ -42,6 +42,11 @@ Result<Credentials> ReadCredentials(pid_t tid);
 // privileges the program lacks.
 bool HoldsCapabilities();
 
+// Removes `cap` from the calling thread's effective set (it stays permitted:
+// ScopedCredentials can still switch to a program that holds it). False if
+// the thread did not hold it or the kernel refused.
+bool DropEffectiveCapability(int cap);
+
 // Switches the calling thread to `as` for its lifetime (nothing when `as` is
 // null). Needs the credentials to be reachable from the caller's (a root
 // supervisor). If switching back fails the process aborts: it must never go

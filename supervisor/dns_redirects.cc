@@ -13,8 +13,14 @@ bool SameAddress(const SockAddr& a, const SockAddr& b) {
 
 }  // namespace
 
+bool DnsRedirects::Knows(std::uint64_t cookie) const {
+  std::lock_guard lock(mutex_);
+  return sockets_.count(cookie) != 0;
+}
+
 void DnsRedirects::Remember(std::uint64_t cookie, const SockAddr& original,
                             const SockAddr& server) {
+  std::lock_guard lock(mutex_);
   auto [it, inserted] = sockets_.insert_or_assign(cookie, Entry{original, server});
   (void)it;
   if (!inserted) return;
@@ -27,6 +33,7 @@ void DnsRedirects::Remember(std::uint64_t cookie, const SockAddr& original,
 
 std::optional<SockAddr> DnsRedirects::ShownSource(std::uint64_t cookie,
                                                   const SockAddr& from) const {
+  std::lock_guard lock(mutex_);
   auto it = sockets_.find(cookie);
   if (it == sockets_.end() || !SameAddress(from, it->second.server)) return std::nullopt;
   return it->second.original;

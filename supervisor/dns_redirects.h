@@ -6,12 +6,14 @@
 // redirected socket, the source address the program receives (recvfrom,
 // recvmsg) is rewritten back to the address it sent to. Sockets are known by
 // their kernel cookie (SO_COOKIE, unique for the life of the system). The
-// table is bounded: the oldest sockets are forgotten first.
+// table is bounded: the oldest sockets are forgotten first. Thread-safe (the
+// receiver thread remembers, a waiting receive may look up from the loop).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <mutex>
 #include <optional>
 #include <unordered_map>
 
@@ -26,7 +28,7 @@ class DnsRedirects {
   // Socket `cookie` sent a query meant for `original` to `server`.
   void Remember(std::uint64_t cookie, const SockAddr& original, const SockAddr& server);
 
-  bool Knows(std::uint64_t cookie) const { return sockets_.count(cookie) != 0; }
+  bool Knows(std::uint64_t cookie) const;
 
   // The address to show the program for a datagram that socket `cookie`
   // received from `from`: the original destination if `from` is the server
@@ -39,6 +41,7 @@ class DnsRedirects {
     SockAddr server;
   };
   size_t capacity_;
+  mutable std::mutex mutex_;
   std::unordered_map<std::uint64_t, Entry> sockets_;
   std::deque<std::uint64_t> order_;
 };

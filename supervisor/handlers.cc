@@ -48,27 +48,24 @@ struct PreparedSocket {
 using Prepared = std::variant<PreparedSocket, Handling>;
 
 Prepared PrepareSocket(const Notification& n, int fd, HandlerEnv& env) {
-  auto target = Target::Open(n.tid);
-  if (!target) {
-    // ESRCH: the thread is already gone and nobody will see the answer.
-    return Refuse(target.error().code == ESRCH ? ESRCH : EPERM, target.error().Message());
-  }
-  // The thread could have died and its tid been reused before pidfd_open().
-  if (!env.channel.IsValid(n.id)) return Refuse(ESRCH, "thread went away", false);
-  auto socket = target->GetFd(fd);
-  if (!socket) {
-    int code = socket.error().code;
+  auto taken = env.threads.TakeFd(n.tid, fd, [&] { return env.channel.IsValid(n.id); });
+  if (!taken) {
+    int code = taken.error().code;
     // A bad fd number is the program's own error, with the kernel's errno.
     if (code == EBADF) return Refuse(EBADF, "fd " + std::to_string(fd), false);
-    return Refuse(EPERM, "cannot take the program's socket: " + socket.error().Message() +
+    // ESRCH: the thread is already gone and nobody will see the answer.
+    if (code == ESRCH) return Refuse(ESRCH, taken.error().Message(), false);
+    return Refuse(EPERM, "cannot take the program's socket: " + taken.error().Message() +
                              " (bindsup needs ptrace access to the program)");
   }
+  auto target = std::move(taken->first);
+  auto socket = std::optional<UniqueFd>(std::move(taken->second));
   auto info = InspectSocket(socket->get());
   if (!info) {
     if (info.error().code == ENOTSOCK) return Refuse(ENOTSOCK, "fd " + std::to_string(fd), false);
     return Refuse(EPERM, info.error().Message());
   }
-  PreparedSocket prepared{std::move(*target), std::move(*socket), std::move(*info), {}, {}};
+  PreparedSocket prepared{std::move(target), std::move(*socket), std::move(*info), {}, {}};
   if (!prepared.info.inet() && env.supervisor_credentials != nullptr) {
     auto creds = ReadCredentials(n.tid);
     if (!creds) return Refuse(EPERM, "read the program's credentials: " + creds.error().Message());
@@ -77,11 +74,16 @@ Prepared PrepareSocket(const Notification& n, int fd, HandlerEnv& env) {
   return prepared;
 }
 
-std::optional<Handling> EnsureBound(PreparedSocket& s, HandlerEnv& env, const std::string& what,
-                                    const std::string& device = {}) {
-  Status bound = env.binding.Ensure(s.socket.get(), s.info, device);
+std::optional<Handling> EnsureBound(PreparedSocket& s, HandlerEnv& env, const std::string& what) {
+  Status bound = env.binding.Ensure(s.socket.get(), s.info);
   if (!bound) return Refuse(bound.error().code, what + ": " + bound.error().context);
   return std::nullopt;
+}
+
+std::string Describe(int fd, const SockAddr& to) {
+  std::string out = "fd " + std::to_string(fd);
+  if (to.len > 0) out += " to " + FormatSockAddr(to);
+  return out;
 }
 
 // Binds the socket to `source` (port 0) unless it has a local address
@@ -109,7 +111,9 @@ Status BindSource(int fd, const SockAddr& source) {
 // query is redirected (`to` is rewritten, the socket remembered), the socket
 // is bound to the decided device, and to the source address.
 std::optional<Handling> ApplyPolicy(PreparedSocket& s, HandlerEnv& env, SockAddr& to,
-                                    std::string& detail) {
+                                    std::string& detail, int fd, bool fresh = false) {
+  // What a refusal says; built only when needed.
+  auto what = [&, original = to] { return Describe(fd, original); };
   bool v6only = false;
   if (s.info.domain == AF_INET6) {
     int value = 0;
@@ -117,19 +121,21 @@ std::optional<Handling> ApplyPolicy(PreparedSocket& s, HandlerEnv& env, SockAddr
     if (getsockopt(s.socket.get(), IPPROTO_IPV6, IPV6_V6ONLY, &value, &len) == 0) v6only = value;
   }
   auto decision = env.policy.Decide(to, s.info.domain, v6only, s.info.stream());
-  if (!decision) return Refuse(decision.error().code, detail + ": " + decision.error().context);
+  if (!decision) return Refuse(decision.error().code, what() + ": " + decision.error().context);
   if (decision->redirect) {
     if (auto cookie = SocketCookie(s.socket.get())) {
       env.dns.Remember(*cookie, to, *decision->redirect);
     }
     to = *decision->redirect;
   }
-  if (auto refused = EnsureBound(s, env, detail, decision->device)) return refused;
+  // A connect is expected to find the socket unbound (Binding::Ensure).
+  Status bound = env.binding.Ensure(s.socket.get(), s.info, decision->device, fresh);
+  if (!bound) return Refuse(bound.error().code, what() + ": " + bound.error().context);
   if (decision->source) {
-    Status bound = BindSource(s.socket.get(), *decision->source);
-    if (!bound) return Refuse(bound.error().code, detail + ": " + bound.error().Message());
+    Status sourced = BindSource(s.socket.get(), *decision->source);
+    if (!sourced) return Refuse(sourced.error().code, what() + ": " + sourced.error().Message());
   }
-  detail += " " + decision->Describe();
+  if (env.describe) detail += " " + decision->Describe();
   return std::nullopt;
 }
 
@@ -137,27 +143,24 @@ std::optional<Handling> ApplyPolicy(PreparedSocket& s, HandlerEnv& env, SockAddr
 // trapped connect, which bound it. One that is still unbound (handed in from
 // outside) is bound to the interface.
 std::optional<Handling> EnsureConnectedBinding(PreparedSocket& s, HandlerEnv& env,
-                                               std::string& detail) {
-  if (!s.info.device.empty()) {
-    detail += " via " + s.info.device;
-    return std::nullopt;
+                                               std::string& detail, int fd) {
+  if (!s.info.device) {
+    Status read = ReadDevice(s.socket.get(), s.info);
+    if (!read) return Refuse(EPERM, read.error().Message());
   }
-  if (auto refused = EnsureBound(s, env, detail)) return refused;
-  detail += " via " + s.info.device;
+  if (s.info.device->empty()) {
+    if (auto refused = EnsureBound(s, env, "fd " + std::to_string(fd))) return refused;
+  }
+  if (env.describe) detail += " via " + *s.info.device;
   return std::nullopt;
 }
 
 // The policy for a message's destination, or for the socket's connection.
 std::optional<Handling> ApplyPolicyToMessage(PreparedSocket& s, HandlerEnv& env,
-                                             OutgoingMessage& message, std::string& detail) {
-  if (message.name.len > 0) return ApplyPolicy(s, env, message.name, detail);
-  return EnsureConnectedBinding(s, env, detail);
-}
-
-std::string Describe(int fd, const SockAddr& to) {
-  std::string out = "fd " + std::to_string(fd);
-  if (to.len > 0) out += " to " + FormatSockAddr(to);
-  return out;
+                                             OutgoingMessage& message, std::string& detail,
+                                             int fd) {
+  if (message.name.len > 0) return ApplyPolicy(s, env, message.name, detail, fd);
+  return EnsureConnectedBinding(s, env, detail, fd);
 }
 
 // Resolves a unix socket path name in the program's view (with its
@@ -207,9 +210,11 @@ Handling Connect(const Notification& n, HandlerEnv& env) {
   auto address = CopySockAddr(s.target, n.args[1], n.args[2]);
   if (!address) return ProgramError(address.error());
   if (!env.channel.IsValid(n.id)) return Refuse(ESRCH, "thread went away", false);
-  std::string detail = Describe(fd, *address);
+  std::string detail = env.describe ? Describe(fd, *address) : std::string();
   if (s.info.inet()) {
-    if (auto refused = ApplyPolicy(s, env, *address, detail)) return std::move(*refused);
+    if (auto refused = ApplyPolicy(s, env, *address, detail, fd, /*fresh=*/true)) {
+      return std::move(*refused);
+    }
   } else if (auto refused = ResolveName(s, *address)) {
     return std::move(*refused);
   }
@@ -244,9 +249,11 @@ Handling SendTo(const Notification& n, HandlerEnv& env) {
   auto message = MessageForSendto(s.target, n.args[1], n.args[2], n.args[4], n.args[5]);
   if (!message) return ProgramError(message.error());
   if (!env.channel.IsValid(n.id)) return Refuse(ESRCH, "thread went away", false);
-  std::string detail = Describe(fd, message->name);
+  std::string detail = env.describe ? Describe(fd, message->name) : std::string();
   if (s.info.inet()) {
-    if (auto refused = ApplyPolicyToMessage(s, env, *message, detail)) return std::move(*refused);
+    if (auto refused = ApplyPolicyToMessage(s, env, *message, detail, fd)) {
+      return std::move(*refused);
+    }
   } else if (auto refused = ResolveName(s, message->name)) {
     return std::move(*refused);
   }
@@ -265,10 +272,12 @@ Handling SendMsg(const Notification& n, HandlerEnv& env) {
   auto message = CopyMsghdr(s.target, n.args[1]);
   if (!message) return ProgramError(message.error());
   if (!env.channel.IsValid(n.id)) return Refuse(ESRCH, "thread went away", false);
-  std::string detail = Describe(fd, message->name);
+  std::string detail = env.describe ? Describe(fd, message->name) : std::string();
   if (auto refused = PrepareMessage(s, *message, detail)) return std::move(*refused);
   if (s.info.inet()) {
-    if (auto refused = ApplyPolicyToMessage(s, env, *message, detail)) return std::move(*refused);
+    if (auto refused = ApplyPolicyToMessage(s, env, *message, detail, fd)) {
+      return std::move(*refused);
+    }
   }
   auto op = std::make_unique<SendOperation>(std::move(s.target), std::move(s.socket), s.info,
                                             std::move(*message), flags);
@@ -288,16 +297,19 @@ Handling SendMmsg(const Notification& n, HandlerEnv& env) {
   auto messages = CopyMmsghdrs(s.target, n.args[1], vlen);
   if (!messages) return ProgramError(messages.error());
   if (!env.channel.IsValid(n.id)) return Refuse(ESRCH, "thread went away", false);
-  std::string what = "fd " + std::to_string(fd) + ", " + std::to_string(vlen) + " messages";
-  if (!messages->empty() && messages->front().name.len > 0) {
-    what += " to " + FormatSockAddr(messages->front().name);
+  std::string what;
+  if (env.describe) {
+    what = "fd " + std::to_string(fd) + ", " + std::to_string(vlen) + " messages";
+    if (!messages->empty() && messages->front().name.len > 0) {
+      what += " to " + FormatSockAddr(messages->front().name);
+    }
   }
   for (OutgoingMessage& m : *messages) {
     if (auto refused = PrepareMessage(s, m, what)) return std::move(*refused);
     // Every destination is decided (and may be redirected); a socket bound
     // for one cannot serve a destination that needs another device.
     if (s.info.inet()) {
-      if (auto refused = ApplyPolicyToMessage(s, env, m, what)) return std::move(*refused);
+      if (auto refused = ApplyPolicyToMessage(s, env, m, what, fd)) return std::move(*refused);
     }
   }
   std::string detail = what;
@@ -317,7 +329,7 @@ Handling Listen(const Notification& n, HandlerEnv& env) {
     if (auto refused = EnsureBound(s, env, what)) return std::move(*refused);
   }
   Handling h;
-  h.detail = what + (s.info.inet() ? " on " + s.info.device : "");
+  h.detail = what + (s.info.inet() ? " on " + s.info.device.value_or("?") : "");
   // listen() never blocks, reads no memory and checks no privilege.
   if (listen(s.socket.get(), static_cast<int>(n.args[1])) == 0) {
     h.verdict = Return{0};
@@ -357,8 +369,11 @@ Handling Setsockopt(const Notification& n, HandlerEnv& env) {
     h.detail = what + " (not an internet socket)";
     return h;
   }
+  if (Status read = ReadDevice(s.socket.get(), s.info); !read) {
+    return Refuse(EPERM, what + ": " + read.error().Message());
+  }
   OptionDecision d = DecideInterfaceOption(
-      level, optname, value, LiveInterfaceView(env.binding.interface()), s.info.device);
+      level, optname, value, LiveInterfaceView(env.binding.interface()), *s.info.device);
   what += ": " + d.detail;
   if (d.kind == OptionDecision::Kind::kRefuse) return Refuse(d.error, what, !d.routine);
   if (d.bind_first) {
@@ -404,10 +419,10 @@ Handling LetKernelReceive(std::string detail) {
 // sends a packet.
 Handling Receive(const Notification& n, HandlerEnv& env, ReceiveOperation::Kind kind) {
   const int fd = static_cast<int>(n.args[0]);
-  auto target = Target::Open(n.tid);
-  if (!target || !env.channel.IsValid(n.id)) return LetKernelReceive("thread not inspectable");
-  auto socket = target->GetFd(fd);
-  if (!socket) return LetKernelReceive("fd " + std::to_string(fd) + " not inspectable");
+  auto taken = env.threads.TakeFd(n.tid, fd, [&] { return env.channel.IsValid(n.id); });
+  if (!taken) return LetKernelReceive("fd " + std::to_string(fd) + " not inspectable");
+  auto target = std::optional<Target>(std::move(taken->first));
+  auto socket = std::optional<UniqueFd>(std::move(taken->second));
   auto cookie = SocketCookie(socket->get());
   if (!cookie || !env.dns.Knows(*cookie)) return LetKernelReceive("not a redirected DNS socket");
   auto info = InspectSocket(socket->get());

@@ -33,6 +33,7 @@
 #include "supervisor/notify_channel.h"
 #include "supervisor/operation.h"
 #include "supervisor/policy.h"
+#include "supervisor/target.h"
 #include "supervisor/verdict.h"
 
 namespace bindsup {
@@ -43,10 +44,13 @@ struct HandlerEnv {
   const Policy& policy;
   DnsRedirects& dns;
   NotifyChannel& channel;
+  ThreadCache& threads;
   // The supervisor's own credentials if it holds capabilities, else null. A
   // privileged supervisor performs calls on non-internet sockets with the
   // program's credentials whenever they differ from these.
   const Credentials* supervisor_credentials = nullptr;
+  // Describe successful calls for the log (-v). Refusals always are.
+  bool describe = false;
 };
 
 // How to answer one notification.

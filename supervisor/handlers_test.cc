@@ -38,7 +38,7 @@ class Handlers : public ::testing::Test {
     return n;
   }
   Handling Handle(int nr, std::array<std::uint64_t, 6> args) {
-    HandlerEnv env{binding_, policy_, dns_, channel_};
+    HandlerEnv env{binding_, policy_, dns_, channel_, threads_, nullptr, true};
     return HandleNotification(Call(nr, args), env);
   }
   static std::uint64_t U(const void* p) { return reinterpret_cast<std::uint64_t>(p); }
@@ -58,6 +58,7 @@ class Handlers : public ::testing::Test {
   Policy policy_{PolicyConfig{"lo", {}, {}, {}, {}, {}}};
   DnsRedirects dns_;
   FakeChannel channel_;
+  ThreadCache threads_;
   sockaddr_in loopback_ = [] {
     sockaddr_in a{};
     a.sin_family = AF_INET;
@@ -157,7 +158,7 @@ TEST_F(Handlers, ProgramErrorsGetTheKernelsErrno) {
 TEST_F(Handlers, SocketsBoundElsewhereAreRefused) {
   Binding other("nosuchif0");
   Policy other_policy(PolicyConfig{"nosuchif0", {}, {}, {}, {}, {}});
-  HandlerEnv env{other, other_policy, dns_, channel_};
+  HandlerEnv env{other, other_policy, dns_, channel_, threads_, nullptr, true};
   UniqueFd s(socket(AF_INET, SOCK_DGRAM, 0));
   ASSERT_EQ(setsockopt(s.get(), SOL_SOCKET, SO_BINDTODEVICE, "lo", 2), 0);
   Handling h =

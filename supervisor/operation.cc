@@ -1,5 +1,6 @@
 #include "supervisor/operation.h"
 
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 
@@ -8,6 +9,12 @@
 #include <cstring>
 
 namespace bindsup {
+
+bool Operation::MayBlock(int flags) {
+  if ((flags & MSG_DONTWAIT) != 0) return false;
+  if (!nonblocking_) nonblocking_ = IsNonblocking(socket_.get());
+  return !*nonblocking_;
+}
 
 std::optional<Verdict> Operation::Attempt() {
   ScopedCredentials credentials(as_ ? &*as_ : nullptr);
@@ -19,41 +26,46 @@ std::optional<Verdict> Operation::Attempt() {
 
 std::optional<Verdict> ConnectOperation::DoAttempt() {
   const int fd = socket_.get();
-  if (!in_progress_) {
-    if (!started_ && (!info_.stream() || info_.nonblocking)) {
-      started_ = true;
-      // Exactly the program's call: a non-blocking connect answers at once
-      // (EINPROGRESS), a datagram connect never waits.
-      if (connect(fd, address_.get(), address_.len) == 0) return Return{0};
-      return Fail{errno};
-    }
+  if (in_progress_) return Complete(/*socket_is_nonblocking_now=*/false);
+  if (!started_ && !info_.stream()) {
     started_ = true;
-    int rc;
-    int err;
-    {
-      ScopedNonblocking nonblocking(fd);
-      if (!nonblocking.ok()) return Fail{nonblocking.error()};
-      rc = connect(fd, address_.get(), address_.len);
-      err = errno;
-    }
-    if (rc == 0) return Return{0};
-    // EALREADY: a connect the kernel restarted after a signal; the first
-    // attempt is still in progress and a blocking connect waits for it.
-    if (err == EINPROGRESS || err == EALREADY) {
-      in_progress_ = true;
-      retry_later_ = false;
-      return std::nullopt;
-    }
-    // A unix stream listener with a full backlog: a blocking connect waits
-    // for room, and poll() cannot tell when there is some.
-    if (err == EAGAIN && info_.domain == AF_UNIX) {
-      retry_later_ = true;
-      return std::nullopt;
-    }
-    return Fail{err};
+    // A datagram connect never waits: exactly the program's call.
+    if (connect(fd, address_.get(), address_.len) == 0) return Return{0};
+    return Fail{errno};
   }
-  // Writable: the handshake finished, one way or the other. Reading SO_ERROR
-  // clears it, as the kernel's own blocking connect does (sock_error()).
+  started_ = true;
+  ScopedNonblocking nonblocking(fd);
+  if (!nonblocking.ok()) return Fail{nonblocking.error()};
+  int rc = connect(fd, address_.get(), address_.len);
+  int err = errno;
+  // The program's own non-blocking connect answers at once (EINPROGRESS).
+  if (nonblocking.was_nonblocking() || rc == 0) return rc == 0 ? Verdict{Return{0}} : Fail{err};
+  // EALREADY: a connect the kernel restarted after a signal; the first
+  // attempt is still in progress and a blocking connect waits for it.
+  if (err == EINPROGRESS || err == EALREADY) {
+    // Over loopback the handshake is usually over by now: finish here
+    // rather than hand the call to the loop.
+    pollfd p{fd, POLLOUT, 0};
+    if (poll(&p, 1, 0) == 1) {
+      if (std::optional<Verdict> v = Complete(/*socket_is_nonblocking_now=*/true)) return v;
+    }
+    in_progress_ = true;
+    retry_later_ = false;
+    return std::nullopt;
+  }
+  // A unix stream listener with a full backlog: a blocking connect waits
+  // for room, and poll() cannot tell when there is some.
+  if (err == EAGAIN && info_.domain == AF_UNIX) {
+    retry_later_ = true;
+    return std::nullopt;
+  }
+  return Fail{err};
+}
+
+std::optional<Verdict> ConnectOperation::Complete(bool socket_is_nonblocking_now) {
+  const int fd = socket_.get();
+  // Reading SO_ERROR clears it, as the kernel's own blocking connect does
+  // (sock_error()).
   int so_error = 0;
   socklen_t len = sizeof(so_error);
   if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &so_error, &len) != 0) return Fail{errno};
@@ -63,14 +75,20 @@ std::optional<Verdict> ConnectOperation::DoAttempt() {
   // connect() would return 0 instead of EISCONN.
   int rc;
   int err;
-  {
+  if (socket_is_nonblocking_now) {
+    rc = connect(fd, address_.get(), address_.len);
+    err = errno;
+  } else {
     ScopedNonblocking nonblocking(fd);
     if (!nonblocking.ok()) return Fail{nonblocking.error()};
     rc = connect(fd, address_.get(), address_.len);
     err = errno;
   }
   if (rc == 0 || err == EISCONN) return Return{0};
-  if (err == EALREADY || err == EINPROGRESS) return std::nullopt;  // spurious wake-up
+  if (err == EALREADY || err == EINPROGRESS) {
+    in_progress_ = true;
+    return std::nullopt;  // not over yet after all
+  }
   return Fail{err};
 }
 
@@ -84,7 +102,7 @@ Verdict ConnectOperation::TimedOut() { return Fail{EINPROGRESS}; }
 // ---------------------------------------------------------------- one message
 
 MessageSender::Step MessageSender::Advance(const Target& target, int fd, const SocketInfo& info,
-                                           bool may_block) {
+                                           const std::function<bool()>& may_block) {
   const bool stream = info.stream();
   for (;;) {
     const bool need_payload = chunk_.empty() && sent_ < message_.total;
@@ -116,10 +134,10 @@ MessageSender::Step MessageSender::Advance(const Target& target, int fd, const S
     if (n < 0) {
       int err = errno;
       if (err == EAGAIN || err == EWOULDBLOCK) {
-        if (!may_block) return sent_ > 0 ? Step{Outcome::kDone} : Step{Outcome::kError, EAGAIN};
+        if (!may_block()) return sent_ > 0 ? Step{Outcome::kDone} : Step{Outcome::kError, EAGAIN};
         return {Outcome::kWouldBlock};
       }
-      if (err == EINPROGRESS && (flags_ & MSG_FASTOPEN) != 0 && may_block) {
+      if (err == EINPROGRESS && (flags_ & MSG_FASTOPEN) != 0 && may_block()) {
         // TCP Fast Open without a cookie: the SYN is out; a blocking call
         // waits for the handshake and then sends the data normally.
         attempted_ = true;
@@ -141,7 +159,7 @@ MessageSender::Step MessageSender::Advance(const Target& target, int fd, const S
     }
     if (sent_ >= message_.total) return {Outcome::kDone};
     // A non-blocking stream send returns a short count; a blocking one goes on.
-    if (!may_block) return {Outcome::kDone};
+    if (!may_block()) return {Outcome::kDone};
     // Drop the destination after the first successful send (TFO or a
     // connected stream ignores it anyway).
     message_.name.len = 0;
@@ -151,7 +169,8 @@ MessageSender::Step MessageSender::Advance(const Target& target, int fd, const S
 // ---------------------------------------------------------------- sendto / sendmsg
 
 std::optional<Verdict> SendOperation::DoAttempt() {
-  MessageSender::Step step = sender_.Advance(target_, socket_.get(), info_, may_block_);
+  MessageSender::Step step =
+      sender_.Advance(target_, socket_.get(), info_, [this] { return MayBlock(flags_); });
   switch (step.outcome) {
     case MessageSender::Outcome::kDone:
       return Return{static_cast<std::int64_t>(sender_.sent())};
@@ -180,7 +199,7 @@ SendMmsgOperation::SendMmsgOperation(Target target, UniqueFd socket, SocketInfo 
                                      std::uint64_t vector_addr)
     : Operation(std::move(target), std::move(socket), std::move(info)),
       vector_addr_(vector_addr),
-      may_block_(!info_.nonblocking && (flags & MSG_DONTWAIT) == 0) {
+      flags_(flags) {
   retry_later_ = MessageSender::NeedsRetryLater(info_);
   senders_.reserve(messages.size());
   for (OutgoingMessage& m : messages) senders_.emplace_back(std::move(m), flags);
@@ -204,7 +223,8 @@ Verdict SendMmsgOperation::Partial(const Verdict& if_none) {
 
 std::optional<Verdict> SendMmsgOperation::DoAttempt() {
   while (index_ < senders_.size()) {
-    MessageSender::Step step = senders_[index_].Advance(target_, socket_.get(), info_, may_block_);
+    MessageSender::Step step = senders_[index_].Advance(target_, socket_.get(), info_,
+                                                        [this] { return MayBlock(flags_); });
     switch (step.outcome) {
       case MessageSender::Outcome::kDone:
         if (!Complete(senders_[index_].sent())) {
@@ -234,8 +254,7 @@ ReceiveOperation::ReceiveOperation(Target target, UniqueFd socket, SocketInfo in
     : Operation(std::move(target), std::move(socket), std::move(info)),
       request_(std::move(request)),
       dns_(dns),
-      cookie_(cookie),
-      may_block_(!info_.nonblocking && (request_.flags & MSG_DONTWAIT) == 0) {}
+      cookie_(cookie) {}
 
 std::optional<Verdict> ReceiveOperation::DoAttempt() {
   size_t total = 0;
@@ -256,7 +275,9 @@ std::optional<Verdict> ReceiveOperation::DoAttempt() {
   }
   ssize_t n = recvmsg(socket_.get(), &m, request_.flags | MSG_DONTWAIT);
   if (n < 0) {
-    if ((errno == EAGAIN || errno == EWOULDBLOCK) && may_block_) return std::nullopt;
+    int err = errno;
+    if ((err == EAGAIN || err == EWOULDBLOCK) && MayBlock(request_.flags)) return std::nullopt;
+    errno = err;
     return Fail{errno};
   }
 

@@ -16,6 +16,7 @@
 // ScopedCredentials.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -64,6 +65,10 @@ class Operation {
   // Perform the call with these credentials (the program's).
   void set_credentials(Credentials as) { as_ = std::move(as); }
 
+  // Whether the program's call may block: not with MSG_DONTWAIT in `flags`,
+  // nor on a non-blocking socket (read once, when first needed).
+  bool MayBlock(int flags);
+
   // Keeps `fd` open until the operation ends (an O_PATH fd an address refers
   // to, the duplicates an SCM_RIGHTS message carries).
   void Hold(std::vector<UniqueFd> fds) {
@@ -81,6 +86,7 @@ class Operation {
  private:
   std::optional<Credentials> as_;
   std::vector<UniqueFd> held_;
+  std::optional<bool> nonblocking_;
 };
 
 // connect(). A blocking stream connect is started non-blocking (O_NONBLOCK is
@@ -97,6 +103,9 @@ class ConnectOperation final : public Operation {
 
  private:
   std::optional<Verdict> DoAttempt() override;
+  // The handshake is over (the socket is writable): the call's result.
+  // nullopt if it is in fact still going on.
+  std::optional<Verdict> Complete(bool socket_is_nonblocking_now);
 
   SockAddr address_;
   bool started_ = false;
@@ -115,10 +124,12 @@ class MessageSender {
   MessageSender(OutgoingMessage message, int flags) : message_(std::move(message)), flags_(flags) {}
 
   // Sends what the socket accepts now. kDone: the message is complete (a
-  // datagram was sent; a stream sent everything, or what it could when
-  // `may_block` is false). kWouldBlock: nothing more can be sent now and the
-  // caller may wait. kError: the call fails with `error` (after sent() bytes).
-  Step Advance(const Target& target, int fd, const SocketInfo& info, bool may_block);
+  // datagram was sent; a stream sent everything, or what it could when the
+  // call may not block). kWouldBlock: nothing more can be sent now and the
+  // caller may wait. kError: the call fails with `error` (after sent()
+  // bytes). `may_block` is asked only when the answer matters.
+  Step Advance(const Target& target, int fd, const SocketInfo& info,
+               const std::function<bool()>& may_block);
 
   // Messages to unix datagram sockets wait for the receiver, which poll()
   // on an unconnected sender does not report.
@@ -143,7 +154,7 @@ class SendOperation final : public Operation {
   SendOperation(Target target, UniqueFd socket, SocketInfo info, OutgoingMessage message, int flags)
       : Operation(std::move(target), std::move(socket), std::move(info)),
         sender_(std::move(message), flags),
-        may_block_(!info_.nonblocking && (flags & MSG_DONTWAIT) == 0) {
+        flags_(flags) {
     retry_later_ = MessageSender::NeedsRetryLater(info_);
   }
 
@@ -154,7 +165,7 @@ class SendOperation final : public Operation {
   std::optional<Verdict> DoAttempt() override;
 
   MessageSender sender_;
-  bool may_block_;
+  int flags_;
 };
 
 // sendmmsg(): messages are sent in order; msg_len of each sent message is
@@ -177,7 +188,7 @@ class SendMmsgOperation final : public Operation {
 
   std::vector<MessageSender> senders_;
   std::uint64_t vector_addr_;
-  bool may_block_;
+  int flags_;
   size_t index_ = 0;
 };
 
@@ -214,7 +225,6 @@ class ReceiveOperation final : public Operation {
   Request request_;
   const DnsRedirects& dns_;
   std::uint64_t cookie_;
-  bool may_block_;
 };
 
 }  // namespace bindsup

@@ -16,26 +16,30 @@ bool SocketInfo::stream() const { return type == SOCK_STREAM; }
 
 Result<SocketInfo> InspectSocket(int fd) {
   SocketInfo info;
-  socklen_t len = sizeof(info.domain);
-  if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &info.domain, &len) != 0) {
-    return Error::FromErrno("getsockopt(SO_DOMAIN)");
-  }
-  len = sizeof(info.type);
+  socklen_t len = sizeof(info.type);
   if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &info.type, &len) != 0) {
     return Error::FromErrno("getsockopt(SO_TYPE)");
   }
-  int flags = fcntl(fd, F_GETFL);
-  if (flags < 0) return Error::FromErrno("fcntl(F_GETFL)");
-  info.nonblocking = (flags & O_NONBLOCK) != 0;
-  if (info.inet()) {
-    std::array<char, IFNAMSIZ + 1> name{};
-    len = IFNAMSIZ;
-    if (getsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, name.data(), &len) != 0) {
-      return Error::FromErrno("getsockopt(SO_BINDTODEVICE)");
-    }
-    info.device.assign(name.data());
+  len = sizeof(info.domain);
+  if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &info.domain, &len) != 0) {
+    return Error::FromErrno("getsockopt(SO_DOMAIN)");
   }
   return info;
+}
+
+Status ReadDevice(int fd, SocketInfo& info) {
+  std::array<char, IFNAMSIZ + 1> name{};
+  socklen_t len = IFNAMSIZ;
+  if (getsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, name.data(), &len) != 0) {
+    return Error::FromErrno("getsockopt(SO_BINDTODEVICE)");
+  }
+  info.device = std::string(name.data());
+  return {};
+}
+
+bool IsNonblocking(int fd) {
+  int flags = fcntl(fd, F_GETFL);
+  return flags >= 0 && (flags & O_NONBLOCK) != 0;
 }
 
 Result<long> TimeoutMs(int fd, int option) {

@@ -2,6 +2,10 @@
 // on it.
 #pragma once
 
+#include <fcntl.h>
+#include <sys/socket.h>
+
+#include <optional>
 #include <string>
 
 #include "supervisor/result.h"
@@ -9,12 +13,11 @@
 namespace bindsup {
 
 struct SocketInfo {
-  int domain = 0;            // SO_DOMAIN
-  int type = 0;              // SO_TYPE
-  bool nonblocking = false;  // O_NONBLOCK on the shared open file description
-  // SO_BINDTODEVICE: the device the socket is bound to; empty if unbound.
-  // Only read for AF_INET/AF_INET6.
-  std::string device;
+  int domain = 0;  // SO_DOMAIN
+  int type = 0;    // SO_TYPE
+  // SO_BINDTODEVICE: the device the socket is bound to, "" if unbound;
+  // nullopt until someone needed to know (ReadDevice, Binding::Ensure).
+  std::optional<std::string> device;
 
   bool inet() const;
   bool stream() const;
@@ -23,6 +26,13 @@ struct SocketInfo {
 // Inspects the socket behind `fd`. Error ENOTSOCK for anything else, exactly
 // the errno the kernel gives a program that connects a non-socket.
 Result<SocketInfo> InspectSocket(int fd);
+
+// Reads SO_BINDTODEVICE into info.device.
+Status ReadDevice(int fd, SocketInfo& info);
+
+// Whether the open file description has O_NONBLOCK (read when needed: the
+// program can change it at any time, and most calls never need to know).
+bool IsNonblocking(int fd);
 
 // The socket's SO_SNDTIMEO or SO_RCVTIMEO (`option`) in milliseconds; 0
 // means no timeout.
@@ -41,6 +51,8 @@ class ScopedNonblocking {
   // issue the call, which would block.
   bool ok() const { return error_ == 0; }
   int error() const { return error_; }
+  // Whether the program's socket was non-blocking already.
+  bool was_nonblocking() const { return saved_flags_ >= 0 && (saved_flags_ & O_NONBLOCK) != 0; }
 
  private:
   int fd_;

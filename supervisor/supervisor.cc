@@ -3,12 +3,15 @@
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <fstream>
 #include <sstream>
 
@@ -112,63 +115,94 @@ int Supervisor::Run(const std::vector<std::string>& command) {
             config_.policy.interface, spec.no_new_privs ? " (no_new_privs)" : "");
   if (Status s = listener_->EnableSyncWakeUp(); !s) log_.Info("{}", s.error().Message());
 
-  listener_wait_.emplace(io_, DupCloexec(listener_->fd()));
   child_wait_.emplace(io_, DupCloexec(child_pidfd_.get()));
   signal_wait_.emplace(io_, DupCloexec(signals_->fd()));
-  ArmListener();
   ArmChild();
   ArmSignals();
+  // The receiver inherits the blocked signals, except the one that stops it.
+  receiver_ = std::thread([this] { Receive(); });
   io_.run();
+  StopReceiver();
   return exit_status_.value_or(kExitOwnError);
 }
 
-// ------------------------------------------------------------------ listener
+// ------------------------------------------------------------------ receiver
 
-void Supervisor::ArmListener() {
-  listener_wait_->async_wait(stream_descriptor::wait_read,
-                             [this](const boost::system::error_code& ec) { OnListener(ec); });
-}
+namespace {
 
-void Supervisor::OnListener(const boost::system::error_code& ec) {
-  if (ec == boost::asio::error::operation_aborted) return;
-  // A receive with nothing pending blocks, so ask first what woke us.
-  pollfd p{listener_->fd(), POLLIN, 0};
-  if (poll(&p, 1, 0) < 0) {
-    log_.Error("poll on the seccomp listener: {}", std::strerror(errno));
-    tree_gone_ = true;
-    return MaybeFinish();
-  }
-  if ((p.revents & POLLIN) != 0) {
+// Interrupts the receiver's blocking receive when bindsup stops.
+constexpr int kStopSignal = SIGUSR2;
+void Nothing(int) {}
+
+}  // namespace
+
+void Supervisor::Receive() {
+  struct sigaction wake {};
+  wake.sa_handler = Nothing;  // no SA_RESTART: the receive returns EINTR
+  sigaction(kStopSignal, &wake, nullptr);
+  sigset_t only_stop;
+  sigemptyset(&only_stop);
+  sigaddset(&only_stop, kStopSignal);
+  pthread_sigmask(SIG_UNBLOCK, &only_stop, nullptr);
+  // Handlers run on this thread only. Without CAP_NET_RAW in its effective set
+  // the kernel refuses to re-bind a socket that is bound to a device, so a
+  // fresh socket can be bound without first asking whether it is.
+  DropEffectiveCapability(CAP_NET_RAW);
+  binding_.set_try_first(!HasCapability(CAP_NET_RAW));
+  while (!stopping_.load()) {
     auto notification = listener_->Receive();
     if (notification) {
       Serve(*notification);
-    } else if (notification.error().code != ENOENT) {
-      log_.Error("{}", notification.error().Message());
-      tree_gone_ = true;
-      return MaybeFinish();
+      continue;
     }
-  } else if ((p.revents & (POLLHUP | POLLERR | POLLNVAL)) != 0) {
-    // No process uses the filter any more.
+    int code = notification.error().code;
+    if (code == ENOENT || code == EINTR) continue;  // the thread went away; or stopping
+    log_.Error("{}", notification.error().Message());
+    boost::asio::post(io_, [this] {
+      tree_gone_ = true;
+      MaybeFinish();
+    });
+    return;
+  }
+}
+
+void Supervisor::StopReceiver() {
+  if (!receiver_.joinable()) return;
+  stopping_ = true;
+  pthread_kill(receiver_.native_handle(), kStopSignal);
+  receiver_.join();
+}
+
+void Supervisor::WatchForHangUp() {
+  pollfd p{listener_->fd(), 0, 0};
+  if (poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR)) != 0) {
     tree_gone_ = true;
     return MaybeFinish();
   }
-  ArmListener();
+  if (!hang_up_timer_) hang_up_timer_.emplace(io_);
+  hang_up_timer_->expires_after(std::chrono::milliseconds(20));
+  hang_up_timer_->async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) WatchForHangUp();
+  });
 }
 
 void Supervisor::Serve(const Notification& n) {
-  HandlerEnv env{binding_, policy_, dns_, *listener_,
-                 own_credentials_ ? &*own_credentials_ : nullptr};
+  HandlerEnv env{binding_,      policy_,  dns_,
+                 *listener_,    threads_, own_credentials_ ? &*own_credentials_ : nullptr,
+                 log_.verbose()};
   Handling handling = HandleNotification(n, env);
   if (!handling.operation) return Answer(n, handling.verdict, handling.detail, handling.warn);
 
   std::optional<Verdict> verdict = handling.operation->Attempt();
   if (verdict) return Answer(n, *verdict, handling.detail, handling.warn);
-  std::string detail = handling.detail;
-  bool warn = handling.warn;
-  Status started = BlockingWait::Start(
-      io_, *readiness_, *listener_, n.id, std::move(handling.operation),
-      [this, n, detail, warn](const Verdict& v) { Answer(n, v, detail, warn); });
-  if (!started) Answer(n, Fail{EIO}, detail + ": " + started.error().Message(), true);
+  // The call must wait: the loop takes it over.
+  boost::asio::post(io_, [this, n, op = std::move(handling.operation),
+                          detail = std::move(handling.detail), warn = handling.warn]() mutable {
+    Status started = BlockingWait::Start(
+        io_, *readiness_, *listener_, n.id, std::move(op),
+        [this, n, detail, warn](const Verdict& v) { Answer(n, v, detail, warn); });
+    if (!started) Answer(n, Fail{EIO}, detail + ": " + started.error().Message(), true);
+  });
 }
 
 void Supervisor::Answer(const Notification& n, const Verdict& given, const std::string& detail,
@@ -183,9 +217,11 @@ void Supervisor::Answer(const Notification& n, const Verdict& given, const std::
     verdict = Fail{EPERM};
   }
   Status sent = listener_->Respond(n.id, verdict);
+  const bool failed = !sent && sent.error().code != ENOENT;
+  if (!failed && !warn && !log_.verbose()) return;  // nothing to say: format nothing
   std::string line = fmt::format("{} (tid {}): {} -> {}", filter::SyscallName(n.nr), n.tid, detail,
                                  Describe(verdict));
-  if (!sent && sent.error().code != ENOENT) {
+  if (failed) {
     log_.Error("{}: cannot answer: {}", line, sent.error().Message());
     return;
   }
@@ -263,6 +299,7 @@ void Supervisor::Reap() {
     boost::system::error_code ignored;
     child_wait_->close(ignored);
     child_wait_.reset();
+    WatchForHangUp();
   } else if (child_wait_) {
     ArmChild();
   }

@@ -1,15 +1,20 @@
 // The supervisor: runs a command under the filter and serves its trapped calls
 // until the whole process tree has exited.
 //
-// One Boost.Asio io_context, on one thread, owns everything that can wake
-// bindsup up:
-//   - the seccomp listener (a notification to serve, or hang-up once no
-//     process uses the filter any more);
-//   - the command's pidfd (the command exited);
-//   - a signalfd (signals to forward; SIGCHLD from reparented orphans, since
-//     bindsup is a child subreaper);
-//   - the sockets of calls that are waiting (BlockingWait).
-// Handlers never block, so one slow call never delays the others.
+// Two threads:
+//   - the receiver waits in SECCOMP_IOCTL_NOTIF_RECV and serves each
+//     notification at once: handlers never block, and a call the kernel
+//     answers immediately is answered from there. Waiting in the receive
+//     ioctl itself (rather than in epoll) is what lets the kernel wake the
+//     supervisor synchronously on the program's CPU (SYNC_WAKE_UP): the
+//     round trip costs close to what the kernel's notification costs.
+//   - one Boost.Asio io_context owns everything else that can wake bindsup
+//     up: the command's pidfd (the command exited), a signalfd (signals to
+//     forward; SIGCHLD from reparented orphans, since bindsup is a child
+//     subreaper), the sockets of calls that must wait (BlockingWait, handed
+//     over by the receiver), and, once the command has exited, the
+//     listener's hang-up (no process uses the filter any more).
+// So one slow call never delays the others.
 //
 // The supervisor makes itself non-dumpable: a program of the same uid could
 // otherwise ptrace it, read its memory, or take its seccomp listener with
@@ -20,11 +25,15 @@
 // status is the command's (exit_status.h).
 #pragma once
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "supervisor/binding.h"
@@ -55,9 +64,12 @@ class Supervisor {
   int Run(const std::vector<std::string>& command);
 
  private:
-  void ArmListener();
-  void OnListener(const boost::system::error_code& ec);
+  // The receiver thread.
+  void Receive();
   void Serve(const Notification& notification);
+  void StopReceiver();
+  // Once the command has exited: checks for the listener's hang-up.
+  void WatchForHangUp();
   // The one place a notification is answered.
   void Answer(const Notification& notification, const Verdict& verdict, const std::string& detail,
               bool warn);
@@ -73,19 +85,22 @@ class Supervisor {
   Binding binding_;
   Policy policy_;
   DnsRedirects dns_;
+  ThreadCache threads_;                         // the receiver thread's
   std::optional<Credentials> own_credentials_;  // set when bindsup holds capabilities
   boost::asio::io_context io_;
   std::unique_ptr<SeccompListener> listener_;
   std::unique_ptr<ReadinessWatcher> readiness_;
-  std::optional<boost::asio::posix::stream_descriptor> listener_wait_;
   std::optional<boost::asio::posix::stream_descriptor> child_wait_;
+  std::optional<boost::asio::steady_timer> hang_up_timer_;
+  std::thread receiver_;
+  std::atomic<bool> stopping_{false};
   std::optional<boost::asio::posix::stream_descriptor> signal_wait_;
   std::optional<SignalFd> signals_;
   UniqueFd child_pidfd_;
   pid_t child_pid_ = -1;
-  std::optional<int> exit_status_;  // set once the command has been reaped
-  bool tree_gone_ = false;          // the filter has no users left
-  bool stop_requested_ = false;     // a terminating signal after the command exited
+  std::optional<int> exit_status_;      // set once the command has been reaped
+  std::atomic<bool> tree_gone_{false};  // the filter has no users left
+  bool stop_requested_ = false;         // a terminating signal after the command exited
 };
 
 }  // namespace bindsup

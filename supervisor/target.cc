@@ -65,11 +65,11 @@ Result<Target> Target::Open(pid_t tid) {
   if (tid <= 0) return Error{ESRCH, "thread not visible in bindsup's pid namespace"};
   int fd = static_cast<int>(syscall(SYS_pidfd_open, tid, kPidfdThread));
   if (fd < 0) return Error::FromErrno("pidfd_open(" + Tid(tid) + ")");
-  return Target(tid, UniqueFd(fd));
+  return Target(tid, std::make_shared<const UniqueFd>(fd));
 }
 
 Result<UniqueFd> Target::GetFd(int fd) const {
-  int dup = static_cast<int>(syscall(SYS_pidfd_getfd, pidfd_.get(), fd, 0));
+  int dup = static_cast<int>(syscall(SYS_pidfd_getfd, pidfd_->get(), fd, 0));
   if (dup < 0)
     return Error::FromErrno("pidfd_getfd(" + Tid(tid_) + ", fd " + std::to_string(fd) + ")");
   return UniqueFd(dup);
@@ -143,10 +143,29 @@ Result<SignalState> Target::ReadSignalState() const {
 
 Status Target::SendSignal(int sig) const {
   // A PIDFD_THREAD pidfd signals that thread only.
-  if (syscall(SYS_pidfd_send_signal, pidfd_.get(), sig, nullptr, 0) != 0) {
+  if (syscall(SYS_pidfd_send_signal, pidfd_->get(), sig, nullptr, 0) != 0) {
     return Error::FromErrno("pidfd_send_signal(" + Tid(tid_) + ")");
   }
   return {};
+}
+
+Result<std::pair<Target, UniqueFd>> ThreadCache::TakeFd(
+    pid_t tid, int fd, const std::function<bool()>& still_pending) {
+  if (auto it = pidfds_.find(tid); it != pidfds_.end()) {
+    Target cached(tid, it->second);
+    auto dup = cached.GetFd(fd);
+    if (dup) return std::pair{std::move(cached), std::move(*dup)};
+    if (dup.error().code != ESRCH) return dup.error();  // EBADF: the program's answer
+    pidfds_.erase(it);  // that thread is gone; the tid may be someone else's
+  }
+  auto target = Target::Open(tid);
+  if (!target) return target.error();
+  if (!still_pending()) return Error{ESRCH, "thread went away"};
+  auto dup = target->GetFd(fd);
+  if (!dup) return dup.error();
+  if (pidfds_.size() >= capacity_) pidfds_.erase(pidfds_.begin());
+  pidfds_.emplace(tid, target->pidfd_);
+  return std::pair{std::move(*target), std::move(*dup)};
 }
 
 }  // namespace bindsup

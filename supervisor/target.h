@@ -17,8 +17,12 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <span>
 #include <string_view>
+#include <unordered_map>
+#include <utility>
 
 #include "supervisor/result.h"
 #include "supervisor/unique_fd.h"
@@ -46,6 +50,11 @@ Result<SignalState> ParseSignalState(std::string_view status);
 class Target {
  public:
   static Result<Target> Open(pid_t tid);
+  // For reading and writing memory only (no fds, no signals): reads first,
+  // and proves the thread was the notification's afterwards (ThreadCache).
+  static Target MemoryOf(pid_t tid) { return Target(tid, nullptr); }
+  // A Target over an already open thread pidfd (see ThreadCache).
+  Target(pid_t tid, std::shared_ptr<const UniqueFd> pidfd) : tid_(tid), pidfd_(std::move(pidfd)) {}
 
   pid_t tid() const { return tid_; }
 
@@ -76,10 +85,29 @@ class Target {
   Status SendSignal(int sig) const;
 
  private:
-  Target(pid_t tid, UniqueFd pidfd) : tid_(tid), pidfd_(std::move(pidfd)) {}
-
+  friend class ThreadCache;
   pid_t tid_;
-  UniqueFd pidfd_;
+  std::shared_ptr<const UniqueFd> pidfd_;
+};
+
+// Thread pidfds kept open across notifications: opening one, and proving
+// that a tid still names the thread that made the call, costs three system
+// calls per notification otherwise. Used by the receiver thread only.
+class ThreadCache {
+ public:
+  explicit ThreadCache(size_t capacity = 1024) : capacity_(capacity) {}
+
+  // The thread `tid` of a pending notification, and a duplicate of its fd
+  // `fd`. A cached pidfd is trusted only when pidfd_getfd() through it
+  // succeeds: its thread is then alive, and a live thread's tid cannot name
+  // another thread. Otherwise a new pidfd is opened and `still_pending()`
+  // must confirm that the tid was not reused.
+  Result<std::pair<Target, UniqueFd>> TakeFd(pid_t tid, int fd,
+                                             const std::function<bool()>& still_pending);
+
+ private:
+  size_t capacity_;
+  std::unordered_map<pid_t, std::shared_ptr<const UniqueFd>> pidfds_;
 };
 
 template <typename T>
