@@ -3,19 +3,21 @@
 #   make demo    build, then show the two uplinks side by side (root)
 #   make test    build with sanitizers and run the whole suite (root for
 #                the namespace tests)
+#   make bench   measure what bindsup costs (root; docs/performance.md)
 #   make build | install | lint | format | clean
 
 BUILD      ?= build
 TEST_BUILD ?= build-test
 JOBS       ?= $(shell nproc)
 FUZZ_SECONDS ?= 30
+BENCH_ROUNDS ?= 5
 
 # Debian 12 packages: to build, to test, to demo.
 PACKAGES := cmake g++ make pkg-config libseccomp-dev libboost-dev libfmt-dev \
             libgtest-dev golang-go iproute2 util-linux curl busybox-static microsocks \
             musl-tools dnsmasq-base bind9-dnsutils clang libclang-rt-14-dev
 
-.PHONY: all deps build test demo install lint format clean
+.PHONY: all deps build test demo bench install lint format clean
 
 all: build
 
@@ -35,6 +37,9 @@ test: deps
 
 demo: build
 	scripts/demo.sh $(BUILD)
+
+bench: build
+	$(BUILD)/bench/bench $(BENCH_ROUNDS)
 
 install: build
 	cmake --install $(BUILD)

@@ -2,8 +2,10 @@
 // system calls directly, without the C library, so an LD_PRELOAD library
 // never sees them; bindsup must.
 //
-//	goclient tcp ADDR:PORT   HTTP GET, prints "peer <last line of the answer>"
-//	goclient udp ADDR:PORT   one datagram, prints "peer <answer>"
+//	goclient tcp ADDR:PORT     HTTP GET, prints "peer <last line of the answer>"
+//	goclient udp ADDR:PORT     one datagram, prints "peer <answer>"
+//	goclient tcp ADDR:PORT N   N GETs, a new connection each (the benchmark's
+//	                           request loop), prints "<rate> requests/s"
 //
 // ADDR:PORT as Go writes it: 10.200.0.1:8080 or [fd00:200::1]:8080.
 package main
@@ -13,13 +15,18 @@ import (
 	"io"
 	"net"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 )
 
 func main() {
+	if len(os.Args) == 4 && os.Args[1] == "tcp" {
+		loop(os.Args[2], os.Args[3])
+		return
+	}
 	if len(os.Args) != 3 {
-		fmt.Fprintln(os.Stderr, "usage: goclient tcp|udp ADDR:PORT")
+		fmt.Fprintln(os.Stderr, "usage: goclient tcp|udp ADDR:PORT [N]")
 		os.Exit(2)
 	}
 	conn, err := net.DialTimeout(os.Args[1], os.Args[2], 5*time.Second)
@@ -50,4 +57,27 @@ func main() {
 	}
 	lines := strings.Split(strings.TrimRight(reply, "\r\n"), "\n")
 	fmt.Printf("peer %s\n", strings.TrimSpace(lines[len(lines)-1]))
+}
+
+func loop(addr, count string) {
+	n, err := strconv.Atoi(count)
+	if err != nil || n <= 0 {
+		fmt.Fprintln(os.Stderr, "goclient: bad count")
+		os.Exit(2)
+	}
+	start := time.Now()
+	for i := 0; i < n; i++ {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			fmt.Printf("error dial: %v\n", err)
+			os.Exit(1)
+		}
+		fmt.Fprint(conn, "GET / HTTP/1.0\r\n\r\n")
+		if _, err := io.ReadAll(conn); err != nil {
+			fmt.Printf("error read: %v\n", err)
+			os.Exit(1)
+		}
+		conn.Close()
+	}
+	fmt.Printf("%.0f requests/s\n", float64(n)/time.Since(start).Seconds())
 }
