@@ -120,7 +120,11 @@ int Supervisor::Run(const std::vector<std::string>& command) {
   ArmChild();
   ArmSignals();
   // The receiver inherits the blocked signals, except the one that stops it.
-  receiver_ = std::thread([this] { Receive(); });
+  InstallStopHandler();
+  receiver_ = std::thread([this] {
+    Receive();
+    receiver_done_ = true;
+  });
   io_.run();
   StopReceiver();
   return exit_status_.value_or(kExitOwnError);
@@ -130,19 +134,25 @@ int Supervisor::Run(const std::vector<std::string>& command) {
 
 namespace {
 
-// Interrupts the receiver's blocking receive when bindsup stops.
-constexpr int kStopSignal = SIGUSR2;
+// Interrupts the receiver's blocking receive when bindsup stops. Not one of
+// the signals bindsup forwards (kForwardedSignals): a process-directed
+// signal reaches any thread that does not block it, and the receiver would
+// swallow it. glibc keeps SIGRTMIN and the two after it for itself.
+int StopSignal() { return SIGRTMIN + 8; }
 void Nothing(int) {}
 
 }  // namespace
 
-void Supervisor::Receive() {
+void Supervisor::InstallStopHandler() {
   struct sigaction wake {};
   wake.sa_handler = Nothing;  // no SA_RESTART: the receive returns EINTR
-  sigaction(kStopSignal, &wake, nullptr);
+  sigaction(StopSignal(), &wake, nullptr);
+}
+
+void Supervisor::Receive() {
   sigset_t only_stop;
   sigemptyset(&only_stop);
-  sigaddset(&only_stop, kStopSignal);
+  sigaddset(&only_stop, StopSignal());
   pthread_sigmask(SIG_UNBLOCK, &only_stop, nullptr);
   // Handlers run on this thread only. Without CAP_NET_RAW in its effective set
   // the kernel refuses to re-bind a socket that is bound to a device, so a
@@ -169,7 +179,12 @@ void Supervisor::Receive() {
 void Supervisor::StopReceiver() {
   if (!receiver_.joinable()) return;
   stopping_ = true;
-  pthread_kill(receiver_.native_handle(), kStopSignal);
+  // The signal can land just before the receiver blocks again: repeat it
+  // until the receiver has seen stopping_ (each round is one syscall apart).
+  while (!receiver_done_.load()) {
+    pthread_kill(receiver_.native_handle(), StopSignal());
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
   receiver_.join();
 }
 

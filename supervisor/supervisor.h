@@ -68,6 +68,7 @@ class Supervisor {
   void Receive();
   void Serve(const Notification& notification);
   void StopReceiver();
+  static void InstallStopHandler();
   // Once the command has exited: checks for the listener's hang-up.
   void WatchForHangUp();
   // The one place a notification is answered.
@@ -94,6 +95,7 @@ class Supervisor {
   std::optional<boost::asio::steady_timer> hang_up_timer_;
   std::thread receiver_;
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> receiver_done_{false};
   std::optional<boost::asio::posix::stream_descriptor> signal_wait_;
   std::optional<SignalFd> signals_;
   UniqueFd child_pidfd_;
