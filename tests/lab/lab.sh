@@ -73,6 +73,23 @@ up() {
   ip -n "$cli" route add default via 10.201.2.1 dev uplink2 metric 200
   ip -n "$cli" -6 route add default via fd00:201:1::1 dev uplink1 metric 100
   ip -n "$cli" -6 route add default via fd00:201:2::1 dev uplink2 metric 200
+  # Permanent neighbours on both ends: otherwise the first IPv6 packet in a
+  # fresh lab sometimes waits a second for neighbour discovery, and a client
+  # with happy eyeballs (curl) switches families on a timer.
+  local i mac_c mac_r
+  for i in 1 2; do
+    mac_c=$(ip -n "$cli" -br link show "uplink$i" | awk '{print $3}')
+    mac_r=$(ip -n "$rtr" -br link show "r$i" | awk '{print $3}')
+    for a in "10.201.$i.1" "fd00:201:$i::1"; do
+      ip -n "$cli" neigh replace "$a" lladdr "$mac_r" dev "uplink$i" nud permanent
+    done
+    for a in "10.201.$i.2" "fd00:201:$i::2"; do
+      ip -n "$rtr" neigh replace "$a" lladdr "$mac_c" dev "r$i" nud permanent
+    done
+  done
+  for a in 10.201.2.3 fd00:201:2::3; do
+    ip -n "$rtr" neigh replace "$a" lladdr "$mac_c" dev r2 nud permanent
+  done
 
   ip netns exec "$rtr" "$server" 10.200.0.1 fd00:200::1 10.201.1.1 >"$state/server.out" 2>&1 &
   echo $! >"$state/server.pid"
