@@ -40,11 +40,14 @@ bool Enabled(Feature feature, const FilterConfig& config) {
 scmp_arg_cmp ToScmp(const ArgTest& test) {
   switch (test.cmp) {
     case ArgTest::Cmp::kEqual:
-      return SCMP_CMP(test.index, SCMP_CMP_EQ, test.value);
+      // The low half only: the kernel ignores the upper half of an int.
+      return SCMP_CMP(test.index, SCMP_CMP_MASKED_EQ, 0xffffffffULL, test.value);
     case ArgTest::Cmp::kNotEqual:
       return SCMP_CMP(test.index, SCMP_CMP_NE, test.value);
     case ArgTest::Cmp::kMaskedEqual:
       return SCMP_CMP(test.index, SCMP_CMP_MASKED_EQ, test.mask, test.value);
+    case ArgTest::Cmp::kGreaterEqual:
+      return SCMP_CMP(test.index, SCMP_CMP_GE, test.value);
   }
   return SCMP_CMP(test.index, SCMP_CMP_NE, test.value);
 }

@@ -29,6 +29,7 @@ namespace {
 
 struct Observed {
   std::vector<int> trapped;
+  std::vector<std::uint64_t> first_args;  // of each trapped call
   int wait_status = 0;
 };
 
@@ -70,6 +71,7 @@ Observed RunUnderFilter(const FilterConfig& config, const std::function<void()>&
       std::memset(&n, 0, sizeof(n));
       if (ioctl(listener.get(), SECCOMP_IOCTL_NOTIF_RECV, &n) != 0) continue;
       observed.trapped.push_back(n.data.nr);
+      observed.first_args.push_back(n.data.args[0]);
       seccomp_notif_resp r;
       std::memset(&r, 0, sizeof(r));
       r.id = n.id;
@@ -148,6 +150,42 @@ TEST(Filter, TrapsEscapeHatches) {
   });
   EXPECT_EQ(o.trapped, (std::vector<int>{SYS_setsockopt, SYS_setsockopt, SYS_socket, SYS_socket,
                                          SYS_io_uring_setup, SYS_clone3, SYS_unshare, SYS_prctl}));
+}
+
+TEST(Filter, OnlyLocalAndInternetFamiliesAreCreatedUntrapped) {
+  constexpr std::uint64_t kLastFamily = 200;
+  Observed o = RunUnderFilter(FilterConfig{}, [] {
+    for (std::uint64_t family = 0; family <= kLastFamily; ++family) {
+      long s = syscall(SYS_socket, family, SOCK_DGRAM, 0);
+      if (s >= 0) close(static_cast<int>(s));
+    }
+  });
+  std::vector<std::uint64_t> expected;
+  for (std::uint64_t family = 0; family <= kLastFamily; ++family) {
+    if (family != AF_UNIX && family != AF_INET && family != AF_INET6 && family != AF_NETLINK &&
+        family != AF_ALG) {
+      expected.push_back(family);
+    }
+  }
+  EXPECT_EQ(o.first_args, expected);
+  for (int nr : o.trapped) EXPECT_EQ(nr, SYS_socket);
+}
+
+// The kernel reads an int argument from the low half of its register; a
+// program that sets the upper half must not slip past a comparison.
+TEST(Filter, UpperRegisterBitsDoNotHideACall) {
+  constexpr std::uint64_t kHigh = 1ULL << 32;
+  Observed o = RunUnderFilter(FilterConfig{}, [] {
+    int s = socket(AF_INET, SOCK_DGRAM, 0);
+    syscall(SYS_socket, AF_PACKET | kHigh, SOCK_RAW, 0);
+    syscall(SYS_socket, AF_INET | kHigh, SOCK_DGRAM, 0);
+    syscall(SYS_socket, AF_INET, SOCK_STREAM, IPPROTO_MPTCP | kHigh);
+    syscall(SYS_setsockopt, s, SOL_SOCKET | kHigh, SO_BINDTODEVICE | kHigh, "lo", 2);
+    syscall(SYS_setsockopt, s, IPPROTO_IP | kHigh, IP_ADD_MEMBERSHIP, nullptr, 0);
+    syscall(SYS_setns, -1, kHigh);  // nstype 0 ("any") to the kernel
+  });
+  EXPECT_EQ(o.trapped, (std::vector<int>{SYS_socket, SYS_socket, SYS_socket, SYS_setsockopt,
+                                         SYS_setsockopt, SYS_setns}));
 }
 
 TEST(Filter, ReceivesAreTrappedOnlyForDnsOverride) {

@@ -9,7 +9,7 @@
 //
 // What is deliberately absent matters as much: read, write, send (sendto
 // without an address), recv*, sendfile, splice, accept, bind and (for the
-// ordinary socket types) socket are never intercepted, so the data path of a
+// internet and local socket types) socket are never intercepted, so the data path of a
 // connected socket runs at native speed.
 #pragma once
 
@@ -74,8 +74,18 @@ enum class Arg : std::uint8_t {
 };
 
 // One comparison on an argument register.
+//
+// The kernel reads int arguments (socket()'s family, setsockopt()'s level,
+// setns()'s nstype, ...) from the low 32 bits of the register and ignores the
+// rest, which the program controls. A comparison must therefore never trap
+// less than the kernel's view asks for:
+//   kEqual        compares the low 32 bits only (for a 64-bit argument that
+//                 traps more, never less);
+//   kMaskedEqual  masks are 32-bit (checked below);
+//   kNotEqual     compares all 64 bits (a pointer that is not NULL);
+//   kGreaterEqual compares all 64 bits (upper bits make a value large).
 struct ArgTest {
-  enum class Cmp : std::uint8_t { kEqual, kNotEqual, kMaskedEqual };
+  enum class Cmp : std::uint8_t { kEqual, kNotEqual, kMaskedEqual, kGreaterEqual };
   std::uint8_t index = 0;
   Cmp cmp = Cmp::kEqual;
   std::uint64_t value = 0;
@@ -89,7 +99,7 @@ struct Trap {
   std::uint8_t test_count = 0;
 };
 
-inline constexpr size_t kMaxTraps = 16;
+inline constexpr size_t kMaxTraps = 40;
 
 struct SyscallSpec {
   Op op;
@@ -119,6 +129,9 @@ constexpr ArgTest Masked(std::uint8_t arg, std::uint64_t mask, std::uint64_t val
   return {arg, ArgTest::Cmp::kMaskedEqual, value, mask};
 }
 constexpr ArgTest Has(std::uint8_t arg, std::uint64_t bits) { return Masked(arg, bits, bits); }
+constexpr ArgTest Ge(std::uint8_t arg, std::uint64_t value) {
+  return {arg, ArgTest::Cmp::kGreaterEqual, value, 0};
+}
 constexpr Trap When(ArgTest a) { return Trap{{a}, 1}; }
 constexpr Trap When(ArgTest a, ArgTest b) { return Trap{{a, b}, 2}; }
 inline constexpr Trap kAlways{};
@@ -127,6 +140,74 @@ inline constexpr Trap kAlways{};
 // cannot be held to one interface. SOCK_SEQPACKET on AF_INET* is SCTP.
 inline constexpr std::uint64_t kSockTypeMask = 0xf;
 inline constexpr int kIpprotoMptcp = 262;
+inline constexpr int kIpprotoSmc = 256;  // SMC over AF_INET* (Linux 6.11)
+
+// The socket families a supervised program may create: the internet ones,
+// which bindsup binds, and those that stay inside the host. Every other
+// family reaches a network without the routing bindsup controls: AF_PACKET
+// and AF_XDP put frames on any device, AF_VSOCK talks to the hypervisor,
+// AF_SMC, AF_RDS, AF_RXRPC and AF_TIPC run kernel transports that choose
+// their own paths; families a later kernel adds are unknown. They are all
+// refused.
+inline constexpr std::array<int, 5> kAllowedFamilies{AF_UNIX, AF_INET, AF_INET6, AF_NETLINK,
+                                                     AF_ALG};
+// Families from here up are refused as a block (Linux 6.18 has 46).
+inline constexpr std::uint64_t kFamilyBlockStart = 64;
+
+constexpr bool IsAllowedFamily(std::uint64_t family) {
+  for (int allowed : kAllowedFamilies) {
+    if (family == static_cast<std::uint64_t>(allowed)) return true;
+  }
+  return false;
+}
+
+struct Traps {
+  std::array<Trap, kMaxTraps> traps{};
+  std::uint8_t count = 0;
+  constexpr void Add(Trap t) { traps[count++] = t; }
+};
+
+// The traps for socket(): every family but the allowed ones (as aligned
+// blocks of family numbers, one masked comparison each), and the internet
+// socket kinds that choose paths of their own.
+constexpr Traps SocketTraps() {
+  Traps t;
+  for (std::uint64_t start = 0; start < kFamilyBlockStart;) {
+    if (IsAllowedFamily(start)) {
+      ++start;
+      continue;
+    }
+    std::uint64_t size = 1;
+    for (;;) {
+      std::uint64_t bigger = size * 2;
+      if (start % bigger != 0 || start + bigger > kFamilyBlockStart) break;
+      bool clear = true;
+      for (std::uint64_t f = start; f < start + bigger; ++f) clear = clear && !IsAllowedFamily(f);
+      if (!clear) break;
+      size = bigger;
+    }
+    t.Add(When(Masked(0, 0xffffffffULL & ~(size - 1), start)));
+    start += size;
+  }
+  t.Add(When(Ge(0, kFamilyBlockStart)));
+  for (int family : {AF_INET, AF_INET6}) {
+    const auto f = static_cast<std::uint64_t>(family);
+    t.Add(When(Eq(0, f), Eq(2, kIpprotoMptcp)));
+    t.Add(When(Eq(0, f), Eq(2, kIpprotoSmc)));
+    t.Add(When(Eq(0, f), Eq(2, IPPROTO_SCTP)));
+    for (std::uint64_t type : {SOCK_SEQPACKET, SOCK_DCCP, SOCK_PACKET, SOCK_RDM}) {
+      t.Add(When(Eq(0, f), Masked(1, kSockTypeMask, type)));
+    }
+  }
+  return t;
+}
+
+constexpr SyscallSpec SocketSpec() {
+  constexpr Traps t = SocketTraps();
+  return SyscallSpec{
+      Op::kSocket, SYS_socket, "socket", Feature::kAlways, {Arg::kInt, Arg::kHex, Arg::kInt},
+      t.traps,     t.count};
+}
 
 inline constexpr std::array kSyscalls{
     SyscallSpec{Op::kConnect,
@@ -189,26 +270,9 @@ inline constexpr std::array kSyscalls{
                  When(Eq(1, IPPROTO_IPV6), Eq(2, MCAST_JOIN_GROUP)),
                  When(Eq(1, IPPROTO_IPV6), Eq(2, MCAST_JOIN_SOURCE_GROUP))},
                 13},
-    // Packet sockets bypass routing; MPTCP subflows and SCTP associations
+    // Families that bypass routing; MPTCP subflows, SMC and SCTP associations
     // (connectx via setsockopt) pick paths without connect().
-    SyscallSpec{
-        Op::kSocket,
-        SYS_socket,
-        "socket",
-        Feature::kAlways,
-        {Arg::kInt, Arg::kHex, Arg::kInt},
-        {When(Eq(0, AF_PACKET)), When(Eq(0, AF_INET), Eq(2, kIpprotoMptcp)),
-         When(Eq(0, AF_INET6), Eq(2, kIpprotoMptcp)), When(Eq(0, AF_INET), Eq(2, IPPROTO_SCTP)),
-         When(Eq(0, AF_INET6), Eq(2, IPPROTO_SCTP)),
-         When(Eq(0, AF_INET), Masked(1, kSockTypeMask, SOCK_SEQPACKET)),
-         When(Eq(0, AF_INET6), Masked(1, kSockTypeMask, SOCK_SEQPACKET)),
-         When(Eq(0, AF_INET), Masked(1, kSockTypeMask, SOCK_DCCP)),
-         When(Eq(0, AF_INET6), Masked(1, kSockTypeMask, SOCK_DCCP)),
-         When(Eq(0, AF_INET), Masked(1, kSockTypeMask, SOCK_PACKET)),
-         When(Eq(0, AF_INET6), Masked(1, kSockTypeMask, SOCK_PACKET)),
-         When(Eq(0, AF_INET), Masked(1, kSockTypeMask, SOCK_RDM)),
-         When(Eq(0, AF_INET6), Masked(1, kSockTypeMask, SOCK_RDM))},
-        13},
+    SocketSpec(),
     // io_uring performs socket operations without system calls: ENOSYS makes
     // programs fall back to the calls above.
     SyscallSpec{Op::kRefuse,
@@ -330,6 +394,22 @@ inline constexpr std::array kSyscalls{
                 EPERM,
                 "a non-dumpable program cannot be supervised without privileges"},
 };
+
+// Equality and mask operands are 32-bit: the filter compares only the low half
+// of the register for them (see ArgTest).
+constexpr bool OperandsAre32Bit() {
+  for (const SyscallSpec& spec : kSyscalls) {
+    for (unsigned t = 0; t < spec.trap_count; ++t) {
+      for (unsigned i = 0; i < spec.traps[t].test_count; ++i) {
+        const ArgTest& test = spec.traps[t].tests[i];
+        if (test.cmp == ArgTest::Cmp::kEqual && test.value > 0xffffffffULL) return false;
+        if (test.cmp == ArgTest::Cmp::kMaskedEqual && test.mask > 0xffffffffULL) return false;
+      }
+    }
+  }
+  return true;
+}
+static_assert(OperandsAre32Bit());
 
 // The entry for a system call number, or nullptr when it is not in the table.
 const SyscallSpec* FindSyscall(int nr);

@@ -391,19 +391,34 @@ Handling Setsockopt(const Notification& n, HandlerEnv& env) {
 }
 
 Handling Socket(const Notification& n) {
+  // The kernel's view of the int arguments: their low 32 bits.
   const auto domain = static_cast<int>(n.args[0]);
   const auto type = static_cast<int>(n.args[1] & filter::kSockTypeMask);
   const auto protocol = static_cast<int>(n.args[2]);
   if (domain == AF_PACKET) {
     return Refuse(EPERM, "packet sockets bypass routing and cannot be held to one interface");
   }
-  if (protocol == filter::kIpprotoMptcp || protocol == IPPROTO_SCTP) {
+  if (domain < 0 || !filter::IsAllowedFamily(static_cast<std::uint64_t>(domain))) {
+    // The kernel's answer for a family it does not have.
+    return Refuse(EAFNOSUPPORT, "address family " + std::to_string(domain) +
+                                    " reaches the network without the routing bindsup controls");
+  }
+  if (protocol == filter::kIpprotoMptcp || protocol == IPPROTO_SCTP ||
+      protocol == filter::kIpprotoSmc) {
     // The kernel's answer when the protocol is not built in: programs fall
     // back to TCP.
-    return Refuse(EPROTONOSUPPORT, std::string(protocol == IPPROTO_SCTP ? "SCTP" : "MPTCP") +
-                                       " can choose paths without connect()");
+    const char* name = protocol == IPPROTO_SCTP          ? "SCTP"
+                       : protocol == filter::kIpprotoSmc ? "SMC"
+                                                         : "MPTCP";
+    return Refuse(EPROTONOSUPPORT, std::string(name) + " can choose paths without connect()");
   }
-  return Refuse(ESOCKTNOSUPPORT, "socket type " + std::to_string(type) + " is not supported");
+  if (type == SOCK_SEQPACKET || type == SOCK_DCCP || type == SOCK_PACKET || type == SOCK_RDM) {
+    return Refuse(ESOCKTNOSUPPORT, "socket type " + std::to_string(type) + " is not supported");
+  }
+  // Trapped only for a family number with upper bits set, which the kernel
+  // would read as an allowed family: a program that does this on purpose.
+  return Refuse(EINVAL, "socket family argument " + std::to_string(n.args[0]) +
+                            " has bits beyond the 32 the kernel reads");
 }
 
 Handling LetKernelReceive(std::string detail) {

@@ -122,6 +122,12 @@ TEST_F(Handlers, RefusalsFromTheTable) {
   EXPECT_EQ(ErrorOf(Handle(SYS_socket, {AF_INET, SOCK_STREAM, 262})), EPROTONOSUPPORT);
   EXPECT_EQ(ErrorOf(Handle(SYS_socket, {AF_INET6, SOCK_SEQPACKET | SOCK_CLOEXEC, 0})),
             ESOCKTNOSUPPORT);
+  EXPECT_EQ(ErrorOf(Handle(SYS_socket, {AF_INET6, SOCK_STREAM, 256})), EPROTONOSUPPORT);  // SMC
+  EXPECT_EQ(ErrorOf(Handle(SYS_socket, {AF_VSOCK, SOCK_STREAM, 0})), EAFNOSUPPORT);
+  EXPECT_EQ(ErrorOf(Handle(SYS_socket, {AF_XDP, SOCK_RAW, 0})), EAFNOSUPPORT);
+  // The kernel reads the low 32 bits: this is AF_PACKET to it.
+  EXPECT_EQ(ErrorOf(Handle(SYS_socket, {AF_PACKET | (1ULL << 32), SOCK_RAW, 0})), EPERM);
+  EXPECT_EQ(ErrorOf(Handle(SYS_socket, {AF_INET | (1ULL << 32), SOCK_STREAM, 0})), EINVAL);
 }
 
 TEST_F(Handlers, SetsockoptBindsOnlyToTheInterface) {

@@ -154,7 +154,8 @@ TEST_F(Escape, OptionsNamingAnotherInterfaceAreRefused) {
               {"ip-multicast-if EPERM", "sendto-group ok"});
   ExpectLines(Attempt({"multicast-if", "uplink1", "ff0e::1:9", "9"}),
               {"ipv6-multicast-if EPERM", "sendto-group ok"});
-  ExpectLines(Attempt({"join", "239.1.2.4", "uplink1"}), {"ip-add-membership EPERM"});
+  ExpectLines(Attempt({"join", "239.1.2.4", "uplink1"}),
+              {"ip-add-membership EPERM", "ip-add-membership-upper-bits EPERM"});
   // A join naming no interface is made on the interface.
   ExpectLines(Attempt({"join", "239.1.2.5", "none"}), {"ip-add-membership ok"});
   ExpectLines(Attempt({"join", "ff0e::1234", "none"}), {"ipv6-add-membership ok"});
@@ -205,9 +206,11 @@ TEST_F(Escape, NonDumpableProgramsStaySupervised) {
 TEST_F(Escape, OtherSocketKindsAndNamespaces) {
   ExpectLines(Attempt({"raw", kServer4}), {"raw-sendto ok", kReply4});
   ExpectLines(Attempt({"ping", kServer4, "uplink1"}), {"ping-sendmsg ok", "reply received"});
-  ExpectLines(Attempt({"sockets"}),
-              {"packet-socket EPERM", "mptcp-socket EPROTONOSUPPORT", "sctp-socket EPROTONOSUPPORT",
-               "seqpacket-socket ESOCKTNOSUPPORT"});
+  ExpectLines(
+      Attempt({"sockets", "uplink1"}),
+      {"packet-socket EPERM", "packet-socket-upper-bits EPERM", "xdp-socket EAFNOSUPPORT",
+       "vsock-socket EAFNOSUPPORT", "smc-socket EPROTONOSUPPORT", "mptcp-socket EPROTONOSUPPORT",
+       "sctp-socket EPROTONOSUPPORT", "seqpacket-socket ESOCKTNOSUPPORT"});
   ExpectLines(Attempt({"namespaces", "/run/netns/" + lab_->router_ns()}),
               {"unshare-newnet EPERM", "unshare-newuser EPERM", "clone-newnet EPERM",
                "setns-net EPERM", "setns-any EPERM"});

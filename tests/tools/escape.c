@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/filter.h>
+#include <linux/if_packet.h>
 #include <linux/io_uring.h>
 #include <linux/sched.h>
 #include <linux/seccomp.h>
@@ -40,6 +41,9 @@
 
 #ifndef IPPROTO_MPTCP
 #define IPPROTO_MPTCP 262
+#endif
+#ifndef AF_XDP
+#define AF_XDP 44
 #endif
 #ifndef TCP_FASTOPEN_CONNECT
 #define TCP_FASTOPEN_CONNECT 30
@@ -306,6 +310,10 @@ static int join(const char* group, const char* ifname) {
   if (g.ss_family == AF_INET) {
     struct ip_mreqn m = {.imr_multiaddr = ((struct sockaddr_in*)&g)->sin_addr, .imr_ifindex = (int)index};
     report("ip-add-membership", setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &m, sizeof(m)));
+    /* The same join with the upper half of the level's register set: the
+     * kernel reads only the low 32 bits. */
+    report("ip-add-membership-upper-bits",
+           syscall(SYS_setsockopt, fd, (long)IPPROTO_IP | (1L << 32), IP_ADD_MEMBERSHIP, &m, sizeof(m)));
   } else {
     struct ipv6_mreq m = {.ipv6mr_multiaddr = ((struct sockaddr_in6*)&g)->sin6_addr, .ipv6mr_interface = index};
     report("ipv6-add-membership", setsockopt(fd, IPPROTO_IPV6, IPV6_ADD_MEMBERSHIP, &m, sizeof(m)));
@@ -619,6 +627,30 @@ static int udp_loop(const char* host, int port, int seconds) {
   return 0;
 }
 
+/* Sends one raw Ethernet frame (experimental ethertype 0x88b5) through
+ * interface `ifname` on packet socket `fd`, if the socket was created.
+ * Returns fd (or the failure) for report(). */
+static long packet_frame(long fd, const char* ifname) {
+  if (fd < 0) return fd;
+  unsigned char frame[64];
+  memset(frame, 0xff, 6);      /* broadcast */
+  memset(frame + 6, 0x02, 6);  /* a locally administered source */
+  frame[12] = 0x88;
+  frame[13] = 0xb5;
+  memset(frame + 14, 'x', sizeof(frame) - 14);
+  struct sockaddr_ll to;
+  memset(&to, 0, sizeof(to));
+  to.sll_family = AF_PACKET;
+  to.sll_ifindex = (int)if_nametoindex(ifname);
+  to.sll_halen = 6;
+  memset(to.sll_addr, 0xff, 6);
+  long sent = sendto((int)fd, frame, sizeof(frame), 0, (struct sockaddr*)&to, sizeof(to));
+  int err = errno;
+  close((int)fd);
+  errno = err;
+  return sent < 0 ? sent : 0;
+}
+
 int main(int argc, char** argv) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   /* sendto on an unconnected TCP socket raises SIGPIPE, as it should. */
@@ -664,7 +696,15 @@ int main(int argc, char** argv) {
   if (!strcmp(s, "raw")) { ARGS(1); return raw_ping(argv[2]); }
   if (!strcmp(s, "ping")) { ARGS(2); return ping_socket(argv[2], argv[3]); }
   if (!strcmp(s, "sockets")) {
-    report("packet-socket", socket(AF_PACKET, SOCK_RAW, htons(0x0003)));
+    ARGS(1);
+    report("packet-socket", packet_frame(socket(AF_PACKET, SOCK_RAW, htons(0x0003)), argv[2]));
+    /* The kernel reads the family from the low 32 bits of the register. */
+    report("packet-socket-upper-bits",
+           packet_frame(syscall(SYS_socket, (long)AF_PACKET | (1L << 32), SOCK_RAW, htons(0x0003)),
+                        argv[2]));
+    report("xdp-socket", socket(AF_XDP, SOCK_RAW, 0));
+    report("vsock-socket", socket(AF_VSOCK, SOCK_STREAM, 0));
+    report("smc-socket", socket(AF_INET, SOCK_STREAM, 256));
     report("mptcp-socket", socket(AF_INET, SOCK_STREAM, IPPROTO_MPTCP));
     report("sctp-socket", socket(AF_INET6, SOCK_STREAM, IPPROTO_SCTP));
     report("seqpacket-socket", socket(AF_INET, SOCK_SEQPACKET, 0));
