@@ -6,6 +6,8 @@
 
 #include <climits>
 #include <cstring>
+#include <optional>
+#include <span>
 
 #include "supervisor/target.h"
 
@@ -43,10 +45,13 @@ Result<std::vector<iovec>> CopyIovecs(const Target& target, std::uint64_t addr,
   return iov;
 }
 
+// One message, part by part, in the kernel's order (copy_msghdr_from_user(),
+// then ____sys_sendmsg()): so that a bad message fails with the errno the
+// kernel would give it.
 Result<OutgoingMessage> FromHeader(const Target& target, const msghdr& header) {
   OutgoingMessage out;
-  // copy_msghdr_from_user(): no name pointer means no name; a negative length
-  // is EINVAL; a long one is clamped.
+  // No name pointer means no name; a negative length is EINVAL; a long one
+  // is clamped.
   if (header.msg_name != nullptr) {
     auto namelen = static_cast<int>(header.msg_namelen);
     if (namelen < 0) return Error{EINVAL, "negative msg_namelen"};
@@ -55,6 +60,10 @@ Result<OutgoingMessage> FromHeader(const Target& target, const msghdr& header) {
     if (!name) return name.error();
     out.name = *name;
   }
+  auto iov = CopyIovecs(target, reinterpret_cast<std::uint64_t>(header.msg_iov), header.msg_iovlen);
+  if (!iov) return iov.error();
+  out.payload = std::move(*iov);
+  if (Status s = ValidateIov(out.payload, out.total); !s) return s.error();
   if (header.msg_controllen > 0) {
     if (header.msg_controllen > INT_MAX || header.msg_controllen > kMaxControl) {
       return Error{ENOBUFS, "msg_controllen " + std::to_string(header.msg_controllen)};
@@ -63,10 +72,111 @@ Result<OutgoingMessage> FromHeader(const Target& target, const msghdr& header) {
     Status s = target.Read(reinterpret_cast<std::uint64_t>(header.msg_control), out.control);
     if (!s) return Error{EFAULT, "read msg_control"};
   }
-  auto iov = CopyIovecs(target, reinterpret_cast<std::uint64_t>(header.msg_iov), header.msg_iovlen);
-  if (!iov) return iov.error();
-  out.payload = std::move(*iov);
-  if (Status s = ValidateIov(out.payload, out.total); !s) return s.error();
+  return out;
+}
+
+// Where one message's parts live in the program, once its header passed the
+// checks that need no memory.
+struct Parts {
+  size_t name_len = 0;     // bytes of msg_name to copy
+  bool has_name = false;   // msg_name != NULL
+  size_t iov_count = 0;    // msg_iovlen
+  size_t control_len = 0;  // msg_controllen
+};
+
+// The checks copy_msghdr_from_user() and ____sys_sendmsg() make without
+// touching memory. nullopt: the header is bad (FromHeader says how).
+std::optional<Parts> PlanParts(const msghdr& h) {
+  Parts p;
+  if (h.msg_name != nullptr) {
+    auto namelen = static_cast<int>(h.msg_namelen);
+    if (namelen < 0) return std::nullopt;
+    p.has_name = true;
+    p.name_len = std::min<size_t>(static_cast<size_t>(namelen), sizeof(sockaddr_storage));
+  }
+  if (h.msg_iovlen > kMaxIov) return std::nullopt;
+  p.iov_count = h.msg_iovlen;
+  if (h.msg_controllen > INT_MAX || h.msg_controllen > kMaxControl) return std::nullopt;
+  p.control_len = h.msg_controllen;
+  return p;
+}
+
+// Copies the messages of `headers` with as few process_vm_readv() calls as
+// the kernel allows (UIO_MAXIOV regions each): every message's name, iovec
+// array and ancillary data at once. Stops at the first message that cannot
+// be copied: `first_bad` is its index (headers.size() when all could be).
+std::vector<OutgoingMessage> FromHeaders(const Target& target, std::span<const msghdr> headers,
+                                         size_t& first_bad) {
+  std::vector<Parts> plans;
+  plans.reserve(headers.size());
+  for (const msghdr& h : headers) {
+    auto p = PlanParts(h);
+    if (!p) break;
+    plans.push_back(*p);
+  }
+  // The regions, in message order, and which message each belongs to.
+  std::vector<iovec> remote;
+  std::vector<size_t> owner;
+  size_t bytes = 0;
+  auto add = [&](const void* base, size_t len, size_t message) {
+    if (len == 0) return;
+    remote.push_back(iovec{const_cast<void*>(base), len});
+    owner.push_back(message);
+    bytes += len;
+  };
+  for (size_t i = 0; i < plans.size(); ++i) {
+    const msghdr& h = headers[i];
+    add(h.msg_name, plans[i].name_len, i);
+    add(h.msg_iov, plans[i].iov_count * sizeof(iovec), i);
+    add(h.msg_control, plans[i].control_len, i);
+  }
+  std::vector<std::byte> buffer(bytes);
+  size_t read = 0;
+  size_t good = plans.size();
+  for (size_t start = 0; start < remote.size(); start += kMaxIov) {
+    std::span<const iovec> chunk =
+        std::span(remote).subspan(start, std::min(kMaxIov, remote.size() - start));
+    size_t want = 0;
+    for (const iovec& v : chunk) want += v.iov_len;
+    auto n = target.ReadScattered(chunk, std::span(buffer).subspan(read, want));
+    size_t got = n ? *n : 0;
+    read += got;
+    if (got < want) {
+      // Whole regions only: the first one missing names the bad message.
+      size_t at = 0;
+      size_t region = start;
+      while (region < remote.size() && at + remote[region].iov_len <= read) {
+        at += remote[region].iov_len;
+        ++region;
+      }
+      good = region < remote.size() ? owner[region] : good;
+      break;
+    }
+  }
+  std::vector<OutgoingMessage> out;
+  out.reserve(good);
+  size_t offset = 0;
+  for (size_t i = 0; i < good; ++i) {
+    const Parts& p = plans[i];
+    OutgoingMessage m;
+    if (p.has_name) {
+      std::memcpy(&m.name.storage, buffer.data() + offset, p.name_len);
+      m.name.len = static_cast<socklen_t>(p.name_len);
+      offset += p.name_len;
+    }
+    m.payload.resize(p.iov_count);
+    std::memcpy(m.payload.data(), buffer.data() + offset, p.iov_count * sizeof(iovec));
+    offset += p.iov_count * sizeof(iovec);
+    m.control.assign(buffer.begin() + static_cast<std::ptrdiff_t>(offset),
+                     buffer.begin() + static_cast<std::ptrdiff_t>(offset + p.control_len));
+    offset += p.control_len;
+    if (!ValidateIov(m.payload, m.total)) {
+      good = i;
+      break;
+    }
+    out.push_back(std::move(m));
+  }
+  first_bad = good;
   return out;
 }
 
@@ -82,6 +192,10 @@ T Load(const std::byte* p) {
 Result<OutgoingMessage> CopyMsghdr(const Target& target, std::uint64_t addr) {
   auto header = ReadObject<msghdr>(target, addr);
   if (!header) return Error{EFAULT, "read msghdr"};
+  size_t first_bad = 0;
+  std::vector<OutgoingMessage> copied = FromHeaders(target, std::span(&*header, 1), first_bad);
+  if (first_bad == 1) return std::move(copied.front());
+  // Which error, in the kernel's order.
   return FromHeader(target, *header);
 }
 
@@ -103,14 +217,28 @@ Result<std::vector<OutgoingMessage>> CopyMmsghdrs(const Target& target, std::uin
   std::vector<mmsghdr> headers(vlen);
   if (vlen > 0) {
     Status s = target.Read(addr, std::as_writable_bytes(std::span(headers)));
-    if (!s) return Error{EFAULT, "read mmsghdr array"};
+    if (!s) {
+      // The array runs into unreadable memory: the messages before that go.
+      size_t readable = 0;
+      while (readable < vlen) {
+        auto h = ReadObject<mmsghdr>(target, addr + readable * sizeof(mmsghdr));
+        if (!h) break;
+        headers[readable++] = *h;
+      }
+      if (readable == 0) return Error{EFAULT, "read mmsghdr array"};
+      headers.resize(readable);
+    }
   }
-  std::vector<OutgoingMessage> out;
-  out.reserve(vlen);
-  for (const mmsghdr& h : headers) {
-    auto m = FromHeader(target, h.msg_hdr);
+  std::vector<msghdr> plain(headers.size());
+  for (size_t i = 0; i < headers.size(); ++i) plain[i] = headers[i].msg_hdr;
+  size_t first_bad = 0;
+  std::vector<OutgoingMessage> out = FromHeaders(target, plain, first_bad);
+  // The kernel sends the messages before a bad one and returns their count;
+  // only a bad first message fails the call, with its own error.
+  if (first_bad == 0 && !plain.empty()) {
+    auto m = FromHeader(target, plain.front());
     if (!m) return m.error();
-    out.push_back(std::move(*m));
+    return Error{EFAULT, "message 0"};  // unreachable unless memory changed meanwhile
   }
   return out;
 }

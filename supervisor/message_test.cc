@@ -2,8 +2,10 @@
 
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
+#include <climits>
 #include <cstring>
 #include <string>
 
@@ -151,6 +153,65 @@ TEST(Message, RefusedAncillaryData) {
   auto malformed = Cmsg(SOL_IP, IP_TTL, mark);
   reinterpret_cast<cmsghdr*>(malformed.data())->cmsg_len = 1000;
   EXPECT_EQ(SanitizeControl(malformed, notes).error().code, EINVAL);
+}
+
+// sendmmsg(): the kernel sends the messages before a bad one and returns
+// their count; only a bad first message fails the call.
+TEST(Message, MmsghdrsStopAtTheFirstBadMessage) {
+  Target t = Self();
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  char data[3][2] = {"a", "b", "c"};
+  iovec iov[3];
+  mmsghdr vec[3]{};
+  for (int i = 0; i < 3; ++i) {
+    iov[i] = {data[i], 1};
+    vec[i].msg_hdr.msg_name = &to;
+    vec[i].msg_hdr.msg_namelen = sizeof(to);
+    vec[i].msg_hdr.msg_iov = &iov[i];
+    vec[i].msg_hdr.msg_iovlen = 1;
+  }
+  auto all = CopyMmsghdrs(t, Addr(vec), 3);
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 3u);
+  EXPECT_EQ(AsString(*ReadPayload(t, (*all)[2], 0, 8)), "c");
+
+  vec[2].msg_hdr.msg_name = reinterpret_cast<void*>(16);  // unreadable name
+  auto two = CopyMmsghdrs(t, Addr(vec), 3);
+  ASSERT_TRUE(two.ok());
+  EXPECT_EQ(two->size(), 2u);
+
+  vec[1].msg_hdr.msg_namelen = static_cast<socklen_t>(-1);  // EINVAL
+  auto one = CopyMmsghdrs(t, Addr(vec), 3);
+  ASSERT_TRUE(one.ok());
+  EXPECT_EQ(one->size(), 1u);
+
+  // A bad first message: its own errno, in the kernel's order (the iovec
+  // array is read before the ancillary data is looked at).
+  vec[0].msg_hdr.msg_iov = reinterpret_cast<iovec*>(16);
+  vec[0].msg_hdr.msg_controllen = static_cast<size_t>(INT_MAX) + 1;
+  auto none = CopyMmsghdrs(t, Addr(vec), 3);
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.error().code, EFAULT);
+  vec[0].msg_hdr.msg_iov = &iov[0];
+  auto enobufs = CopyMmsghdrs(t, Addr(vec), 3);
+  ASSERT_FALSE(enobufs.ok());
+  EXPECT_EQ(enobufs.error().code, ENOBUFS);
+
+  // The array itself runs into unreadable memory after one entry.
+  long page = sysconf(_SC_PAGESIZE);
+  auto* map =
+      static_cast<std::byte*>(mmap(nullptr, static_cast<size_t>(page) * 2, PROT_READ | PROT_WRITE,
+                                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+  ASSERT_NE(map, MAP_FAILED);
+  ASSERT_EQ(munmap(map + page, static_cast<size_t>(page)), 0);
+  auto* last = reinterpret_cast<mmsghdr*>(map + page - sizeof(mmsghdr));
+  *last = vec[2];
+  last->msg_hdr.msg_name = &to;
+  auto edge = CopyMmsghdrs(t, Addr(last), 3);
+  ASSERT_TRUE(edge.ok());
+  EXPECT_EQ(edge->size(), 1u);
+  munmap(map, static_cast<size_t>(page));
 }
 
 }  // namespace

@@ -221,7 +221,99 @@ Verdict SendMmsgOperation::Partial(const Verdict& if_none) {
   return if_none;
 }
 
+namespace {
+
+// A batch larger than this is sent message by message (no huge allocation).
+constexpr size_t kMaxBatchBytes = 1024 * 1024;
+
+}  // namespace
+
+void SendMmsgOperation::SendBatch() {
+  batch_tried_ = true;
+  if (info_.stream() || index_ != 0 || senders_.size() < 2) return;
+  // The messages whose payloads fit, and where their payloads live.
+  std::vector<iovec> remote;
+  size_t count = 0;
+  size_t bytes = 0;
+  for (const MessageSender& sender : senders_) {
+    const OutgoingMessage& m = sender.message();
+    if (!sender.untouched() || m.total > kMaxDatagramCopy || bytes + m.total > kMaxBatchBytes ||
+        remote.size() + m.payload.size() > kMaxIov) {
+      break;
+    }
+    for (const iovec& v : m.payload) {
+      if (v.iov_len > 0) remote.push_back(v);
+    }
+    bytes += m.total;
+    ++count;
+  }
+  if (count < 2) return;
+  std::vector<std::byte> data(bytes);
+  auto read = target_.ReadScattered(remote, data);
+  if (!read) return;
+  // A fault stops the read at a region's edge: only whole messages go.
+  size_t ready = 0;
+  size_t offset = 0;
+  while (ready < count && offset + senders_[ready].message().total <= *read) {
+    offset += senders_[ready].message().total;
+    ++ready;
+  }
+  if (ready == 0) return;
+  std::vector<mmsghdr> headers(ready);
+  std::vector<iovec> iovs(ready);
+  offset = 0;
+  for (size_t i = 0; i < ready; ++i) {
+    const OutgoingMessage& m = senders_[i].message();
+    iovs[i] = iovec{data.data() + offset, m.total};
+    offset += m.total;
+    msghdr& h = headers[i].msg_hdr;
+    if (m.name.len > 0) {
+      h.msg_name = const_cast<sockaddr*>(m.name.get());
+      h.msg_namelen = m.name.len;
+    }
+    h.msg_iov = &iovs[i];
+    h.msg_iovlen = 1;
+    if (!m.control.empty()) {
+      h.msg_control = const_cast<std::byte*>(m.control.data());
+      h.msg_controllen = m.control.size();
+    }
+  }
+  int sent = sendmmsg(socket_.get(), headers.data(), static_cast<unsigned>(ready),
+                      flags_ | MSG_DONTWAIT | MSG_NOSIGNAL);
+  // Nothing sent: the first message, alone, meets the same condition again
+  // and is answered the kernel's way (waiting, SIGPIPE, the errno).
+  if (sent <= 0) return;
+  std::vector<unsigned int> lengths(static_cast<size_t>(sent));
+  std::vector<iovec> slots(static_cast<size_t>(sent));
+  for (size_t i = 0; i < lengths.size(); ++i) {
+    lengths[i] = headers[i].msg_len;
+    slots[i] = iovec{
+        reinterpret_cast<void*>(vector_addr_ + i * sizeof(mmsghdr) + offsetof(mmsghdr, msg_len)),
+        sizeof(unsigned int)};
+  }
+  if (target_.WriteScattered(slots, std::as_bytes(std::span(lengths)))) {
+    index_ = lengths.size();
+    return;
+  }
+  // Some msg_len is not writable: record them one by one to return what the
+  // kernel would (the count before the first one, or EFAULT). Unlike the
+  // kernel, the messages after it have been sent too; each was decided and
+  // bound like the rest.
+  for (unsigned int len : lengths) {
+    if (!Complete(len)) {
+      failed_write_ = true;
+      return;
+    }
+  }
+}
+
 std::optional<Verdict> SendMmsgOperation::DoAttempt() {
+  if (!batch_tried_) {
+    SendBatch();
+    if (failed_write_) {
+      return index_ > 0 ? Verdict{Return{static_cast<std::int64_t>(index_)}} : Fail{EFAULT};
+    }
+  }
   while (index_ < senders_.size()) {
     MessageSender::Step step = senders_[index_].Advance(target_, socket_.get(), info_,
                                                         [this] { return MayBlock(flags_); });

@@ -138,6 +138,9 @@ class MessageSender {
   }
 
   size_t sent() const { return sent_; }
+  // Whether nothing has been tried yet.
+  bool untouched() const { return !attempted_ && sent_ == 0 && chunk_.empty(); }
+  const OutgoingMessage& message() const { return message_; }
 
  private:
   OutgoingMessage message_;
@@ -184,12 +187,20 @@ class SendMmsgOperation final : public Operation {
   // Records message `index_` as sent with `len` bytes. False if msg_len could
   // not be written.
   bool Complete(size_t len);
+  // The first attempt on a datagram socket: every message whose payload
+  // could be read, in one sendmmsg() from one process_vm_readv(), and every
+  // msg_len in one process_vm_writev(). Leaves index_ at the first message
+  // not sent; the message-by-message path takes it from there (waiting,
+  // errors, faults), exactly as the kernel would go on.
+  void SendBatch();
   Verdict Partial(const Verdict& if_none);
 
   std::vector<MessageSender> senders_;
   std::uint64_t vector_addr_;
   int flags_;
   size_t index_ = 0;
+  bool batch_tried_ = false;
+  bool failed_write_ = false;  // a msg_len could not be written
 };
 
 // recvfrom(), recvmsg() or recvmmsg() (one message) on a socket whose DNS

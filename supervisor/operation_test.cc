@@ -224,5 +224,51 @@ TEST(SendMmsgOperation, SendsAllAndWritesLengthsBack) {
   EXPECT_EQ(recv(receiver.get(), got, sizeof(got), MSG_DONTWAIT), 3);
 }
 
+// One unreadable payload in the middle: the messages before it are sent (in
+// one batch), and the call returns their count, as the kernel's does.
+TEST(SendMmsgOperation, AFaultStopsTheBatchWhereTheKernelWould) {
+  Target t = Self();
+  UniqueFd receiver(socket(AF_INET, SOCK_DGRAM, 0));
+  SockAddr any = LoopbackAddr(0);
+  ASSERT_EQ(bind(receiver.get(), any.get(), any.len), 0);
+  SockAddr to = LoopbackAddr(PortOf(receiver.get()));
+  char payload[4][5] = {"a", "bb", "ccc", "dddd"};
+  iovec iov[4];
+  mmsghdr vec[4]{};
+  for (int i = 0; i < 4; ++i) {
+    iov[i] = {payload[i], static_cast<size_t>(i + 1)};
+    vec[i].msg_hdr.msg_name = &to.storage;
+    vec[i].msg_hdr.msg_namelen = to.len;
+    vec[i].msg_hdr.msg_iov = &iov[i];
+    vec[i].msg_hdr.msg_iovlen = 1;
+  }
+  iov[2].iov_base = reinterpret_cast<void*>(16);  // unreadable
+  auto messages = CopyMmsghdrs(t, reinterpret_cast<std::uint64_t>(vec), 4);
+  ASSERT_TRUE(messages.ok());
+  UniqueFd sender(socket(AF_INET, SOCK_DGRAM, 0));
+  SendMmsgOperation op(Self(), Dup(sender.get()), Info(sender.get()), std::move(*messages), 0,
+                       reinterpret_cast<std::uint64_t>(vec));
+  Verdict v = Drive(op);
+  ASSERT_TRUE(std::holds_alternative<Return>(v)) << Describe(v);
+  EXPECT_EQ(std::get<Return>(v).value, 2);
+  EXPECT_EQ(vec[0].msg_len, 1u);
+  EXPECT_EQ(vec[1].msg_len, 2u);
+  EXPECT_EQ(vec[2].msg_len, 0u);
+  char got[8];
+  EXPECT_EQ(recv(receiver.get(), got, sizeof(got), MSG_DONTWAIT), 1);
+  EXPECT_EQ(recv(receiver.get(), got, sizeof(got), MSG_DONTWAIT), 2);
+  EXPECT_EQ(recv(receiver.get(), got, sizeof(got), MSG_DONTWAIT), -1) << "nothing after the fault";
+
+  // The fault first: nothing is sent, and the call fails as the kernel's.
+  iov[0].iov_base = reinterpret_cast<void*>(16);
+  auto again = CopyMmsghdrs(t, reinterpret_cast<std::uint64_t>(vec), 4);
+  ASSERT_TRUE(again.ok());
+  SendMmsgOperation first(Self(), Dup(sender.get()), Info(sender.get()), std::move(*again), 0,
+                          reinterpret_cast<std::uint64_t>(vec));
+  Verdict f = Drive(first);
+  ASSERT_TRUE(std::holds_alternative<Fail>(f)) << Describe(f);
+  EXPECT_EQ(std::get<Fail>(f).error, EFAULT);
+}
+
 }  // namespace
 }  // namespace bindsup
