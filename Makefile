@@ -39,7 +39,7 @@ demo: build
 	scripts/demo.sh $(BUILD)
 
 bench: build
-	$(BUILD)/bench/bench $(BENCH_ROUNDS)
+	$(BUILD)/bench/bench --rounds $(BENCH_ROUNDS)
 
 install: build
 	cmake --install $(BUILD)

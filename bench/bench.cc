@@ -6,9 +6,11 @@
 //   floor     under bench/floor: bindsup's filter, answered CONTINUE by a
 //             minimal notifier (what user notification itself costs)
 //   bindsup   under bindsup
-// and prints the medians, the ratios and the targets of docs/performance.md.
+// and prints the medians, the ratios and the targets of docs/performance.md,
+// then where one intercepted call's time goes (bench/breakdown).
 //
-//   bench [ROUNDS]
+//   bench [--rounds N] [--only TEXT] [--help]
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -17,9 +19,11 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <functional>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -39,6 +43,13 @@ const std::string kTestTools = BENCH_TEST_TOOL_DIR;
 const std::string kBindsupBinary = BENCH_BINDSUP;
 const std::string kLab = BENCH_LAB_SCRIPT;
 
+constexpr const char* kUsage =
+    "usage: bench [--rounds N] [--only TEXT]\n"
+    "  Measures bindsup against native runs and a minimal notifier (the floor)\n"
+    "  in a throwaway network-namespace lab. Needs root. See docs/performance.md.\n"
+    "  --rounds N   alternate native/floor/bindsup N times (default 5), report medians\n"
+    "  --only TEXT  run only the workloads whose name contains TEXT\n";
+
 std::string lab_name;
 std::string client_ns() { return lab_name + "-c"; }
 std::string router_ns() { return lab_name + "-r"; }
@@ -54,47 +65,52 @@ std::vector<std::string> InClient(Way way, const std::string& iface,
   return prefix;
 }
 
-double FirstNumber(const std::string& text) {
+// The number after `key` in `text` ("p99 830 us" -> 830 for "p99"), or the
+// first number when `key` is empty.
+double NumberAfter(const std::string& text, const std::string& key) {
   std::istringstream in(text);
-  double v = NAN;
-  in >> v;
-  return v;
+  std::string word;
+  if (key.empty()) {
+    double v = NAN;
+    in >> v;
+    return v;
+  }
+  while (in >> word) {
+    if (word == key) {
+      double v = NAN;
+      in >> v;
+      return v;
+    }
+  }
+  return NAN;
 }
 
 double Median(std::vector<double> v) {
+  v.erase(std::remove_if(v.begin(), v.end(), [](double x) { return std::isnan(x); }), v.end());
   std::sort(v.begin(), v.end());
   return v.empty() ? NAN : v[v.size() / 2];
 }
 
-struct Workload {
-  std::string name;
-  std::string unit;
-  // Runs once the given way; returns the rate (higher is better).
-  std::function<double(Way)> run;
-  enum class Target { kNone, kRatio, kAddedCost } target = Target::kNone;
-  double bound = 0;  // minimum ratio, or maximum added-cost ratio
-};
+bool any_failed = false;
 
-double Rate(const std::vector<std::string>& argv) {
+// Runs argv once; its standard output, or nullopt (reported) if it failed.
+std::optional<std::string> Output(const std::vector<std::string>& argv) {
   bindsup::testing::RunOptions options;
   options.timeout = std::chrono::milliseconds(120000);
   RunResult r = RunProgram(argv, options);
   if (r.exit_code != 0) {
     std::fprintf(stderr, "bench: %s failed:\n%s\n", argv.back().c_str(), r.Describe().c_str());
-    return NAN;
+    any_failed = true;
+    return std::nullopt;
   }
-  return FirstNumber(r.out);
+  return r.out;
 }
 
 // Runs argv `count` times; returns runs per second (for start-up and curl).
 double Repeated(const std::vector<std::string>& argv, int count) {
   auto start = Clock::now();
   for (int i = 0; i < count; ++i) {
-    RunResult r = RunProgram(argv);
-    if (r.exit_code != 0) {
-      std::fprintf(stderr, "bench: %s failed:\n%s\n", argv.back().c_str(), r.Describe().c_str());
-      return NAN;
-    }
+    if (!Output(argv)) return NAN;
   }
   return count / std::chrono::duration<double>(Clock::now() - start).count();
 }
@@ -111,7 +127,7 @@ long PeakRssKiB(const std::vector<std::string>& argv) {
     bool found = false;
     while (in >> key) {
       if (key == "VmHWM:") {
-        long kib;
+        long kib = 0;
         in >> kib;
         peak = std::max(peak, kib);
         found = true;
@@ -128,136 +144,234 @@ long PeakRssKiB(const std::vector<std::string>& argv) {
 std::string Format(double v) {
   char buf[32];
   if (std::isnan(v)) return "n/a";
-  if (v >= 100)
+  if (std::fabs(v) >= 100) {
     std::snprintf(buf, sizeof(buf), "%.0f", v);
-  else if (v >= 1)
+  } else if (std::fabs(v) >= 1) {
     std::snprintf(buf, sizeof(buf), "%.2f", v);
-  else
+  } else {
     std::snprintf(buf, sizeof(buf), "%.3f", v);
+  }
   return buf;
+}
+
+// One measured quantity of a workload run.
+struct Metric {
+  std::string name;
+  std::string unit;
+  std::string key;  // where it is in the workload's output ("" = first number)
+  enum class Target { kNone, kRatio, kAddedCost, kAddedMs } target = Target::kNone;
+  double bound = 0;
+  bool lower_is_better = false;
+};
+
+struct Workload {
+  std::string name;
+  // Runs once the given way; returns its output (nullopt if it failed).
+  std::function<std::optional<std::string>(Way)> run;
+  std::vector<Metric> metrics;
+};
+
+// Cleans up when bench is interrupted: the lab and the servers it started.
+std::vector<pid_t> servers;
+void CleanUpOnSignal(sigset_t signals) {
+  int sig = 0;
+  if (sigwait(&signals, &sig) != 0) return;
+  std::fprintf(stderr, "bench: interrupted; removing the lab\n");
+  for (pid_t pid : servers) kill(-pid, SIGKILL);
+  RunProgram({kLab, "down", lab_name});
+  _exit(128 + sig);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  int rounds = argc > 1 ? std::atoi(argv[1]) : 5;
+  int rounds = 5;
+  std::string only;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    }
+    if (arg == "--rounds" && i + 1 < argc) {
+      char* end = nullptr;
+      long n = std::strtol(argv[++i], &end, 10);
+      if (*end != '\0' || n < 1 || n > 100) {
+        std::fprintf(stderr, "bench: --rounds wants a number from 1 to 100, not '%s'\n", argv[i]);
+        return 2;
+      }
+      rounds = static_cast<int>(n);
+    } else if (arg == "--only" && i + 1 < argc) {
+      only = argv[++i];
+    } else {
+      std::fprintf(stderr, "bench: unknown argument '%s'\n%s", arg.c_str(), kUsage);
+      return 2;
+    }
+  }
   if (geteuid() != 0) {
     std::fprintf(stderr, "bench: needs root (it builds a network namespace lab)\n");
     return 1;
   }
+  // Signals go to the clean-up thread only.
+  sigset_t stop;
+  sigemptyset(&stop);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&stop, sig);
+  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
   lab_name = "bsbench" + std::to_string(getpid());
+  std::thread(CleanUpOnSignal, stop).detach();
+
   RunResult up = RunProgram({kLab, "up", lab_name, kTestTools + "/addr_server"});
   if (up.exit_code != 0) {
     std::fprintf(stderr, "bench: lab: %s\n", up.Describe().c_str());
+    RunProgram({kLab, "down", lab_name});
     return 1;
   }
   // The bulk sink across the veth pair, and a local HTTP server in the client.
   Background discard({"ip", "netns", "exec", router_ns(), kTools + "/workload", "discard", "9000"});
   Background http({"ip", "netns", "exec", client_ns(), kTestTools + "/addr_server", "--tcp", "8090",
                    "--udp", "8091", "--sink", "8092"});
-  discard.WaitForOutput("ready", std::chrono::milliseconds(5000));
-  http.WaitForOutput("ready", std::chrono::milliseconds(5000));
+  servers = {discard.pid(), http.pid()};
+  if (!discard.WaitForOutput("ready", std::chrono::milliseconds(5000)) ||
+      !http.WaitForOutput("ready", std::chrono::milliseconds(5000))) {
+    std::fprintf(stderr, "bench: the servers did not start\n");
+    RunProgram({kLab, "down", lab_name});
+    return 1;
+  }
 
   const std::string w = kTools + "/workload";
+  using M = Metric;
   std::vector<Workload> workloads{
-      {"TCP connect+close (loopback)", "conn/s",
+      {"TCP connect+close (loopback)",
        [&](Way way) {
-         return Rate(InClient(way, "lo", {w, "tcp-connect", "20000", "7001"}));
+         return Output(InClient(way, "lo", {w, "tcp-connect", "20000", "7001"}));
        },
-       Workload::Target::kAddedCost, 1.5},
-      {"UDP socket+connect (loopback)", "calls/s",
+       {M{"TCP connect+close (loopback)", "conn/s", "", M::Target::kAddedCost, 1.5}}},
+      {"UDP socket+connect (loopback)",
        [&](Way way) {
-         return Rate(InClient(way, "lo", {w, "udp-connect", "50000"}));
+         return Output(InClient(way, "lo", {w, "udp-connect", "50000"}));
        },
-       Workload::Target::kAddedCost, 1.5},
-      {"bulk TCP over veth", "GB/s",
+       {M{"UDP socket+connect (loopback)", "calls/s", "", M::Target::kAddedCost, 1.5}}},
+      {"bulk TCP over veth",
        [&](Way way) {
-         return Rate(InClient(way, "uplink2", {w, "bulk", "3", "10.201.2.1", "9000"}));
+         return Output(InClient(way, "uplink2", {w, "bulk", "3", "10.201.2.1", "9000"}));
        },
-       Workload::Target::kRatio, 0.97},
-      {"UDP sendmsg", "pkt/s",
+       {M{"bulk TCP over veth", "GB/s", "", M::Target::kRatio, 0.97}}},
+      {"UDP sendmsg",
        [&](Way way) {
-         return Rate(InClient(way, "lo", {w, "udp-sendmsg", "200000"}));
+         return Output(InClient(way, "lo", {w, "udp-sendmsg", "200000"}));
        },
-       Workload::Target::kRatio, 0.5},
-      {"UDP sendmmsg (32/call)", "pkt/s",
+       {M{"UDP sendmsg", "pkt/s", "", M::Target::kRatio, 0.5}}},
+      {"UDP sendmmsg",
        [&](Way way) {
-         return Rate(InClient(way, "lo", {w, "udp-sendmmsg", "2000000"}));
-       }},
-      {"64 threads connecting", "conn/s",
-       [&](Way way) {
-         return Rate(InClient(way, "lo", {w, "threads", "64", "20000", "7002"}));
-       }},
-      {"HTTP requests, curl", "req/s",
-       [&](Way way) {
-         return 300 * Repeated(InClient(way, "lo",
-                                        {"curl", "-s", "-o", "/dev/null",
-                                         "http://127.0.0.1:8090/[1-300]"}),
-                               1);
+         return Output(InClient(way, "lo", {w, "udp-sendmmsg", "2000000"}));
        },
-       Workload::Target::kRatio, 0.85},
-      {"HTTP requests, static Go", "req/s",
+       {M{"UDP sendmmsg (32/call)", "pkt/s", ""}}},
+      {"64 threads connecting",
        [&](Way way) {
-         return Rate(
+         return Output(InClient(way, "lo", {w, "threads", "64", "20000", "7002"}));
+       },
+       {M{"64 threads connecting", "conn/s", ""},
+        M{"64 threads: p99 connect latency", "us", "p99", M::Target::kNone, 0, true}}},
+      {"HTTP requests, curl",
+       [&](Way way) -> std::optional<std::string> {
+         double rate =
+             Repeated(InClient(way, "lo",
+                               {"curl", "-s", "-o", "/dev/null", "http://127.0.0.1:8090/[1-300]"}),
+                      1);
+         return std::to_string(300 * rate);
+       },
+       {M{"HTTP requests, curl", "req/s", "", M::Target::kRatio, 0.85}}},
+      {"HTTP requests, static Go",
+       [&](Way way) {
+         return Output(
              InClient(way, "lo", {kTestTools + "/goclient", "tcp", "127.0.0.1:8090", "1000"}));
        },
-       Workload::Target::kRatio, 0.85},
-      {"start-up: run `true`", "runs/s",
-       [&](Way way) { return Repeated(InClient(way, "lo", {"true"}), 100); }},
+       {M{"HTTP requests, static Go", "req/s", "", M::Target::kRatio, 0.85}}},
+      {"start-up",
+       [&](Way way) -> std::optional<std::string> {
+         return std::to_string(Repeated(InClient(way, "lo", {"true"}), 100));
+       },
+       {M{"start-up: run `true`", "runs/s", "", M::Target::kAddedMs, 5}}},
   };
+  std::erase_if(workloads,
+                [&](const Workload& wl) { return wl.name.find(only) == std::string::npos; });
 
+  // samples[metric][way]
   std::map<std::string, std::map<Way, std::vector<double>>> samples;
   for (int round = 0; round < rounds; ++round) {
     std::fprintf(stderr, "bench: round %d/%d\n", round + 1, rounds);
     for (const Workload& wl : workloads) {
       for (Way way : {Way::kNative, Way::kFloor, Way::kBindsup}) {
-        samples[wl.name][way].push_back(wl.run(way));
+        std::optional<std::string> out = wl.run(way);
+        for (const Metric& m : wl.metrics) {
+          samples[m.name][way].push_back(out ? NumberAfter(*out, m.key) : NAN);
+        }
       }
     }
   }
-  long rss = PeakRssKiB(InClient(Way::kBindsup, "lo", {w, "threads", "64", "20000", "7003"}));
 
   std::printf("\n| workload | unit | native | floor | bindsup | bindsup/native | target | |\n");
   std::printf("|---|---|---:|---:|---:|---:|---|---|\n");
   bool all_met = true;
   for (const Workload& wl : workloads) {
-    double n = Median(samples[wl.name][Way::kNative]);
-    double f = Median(samples[wl.name][Way::kFloor]);
-    double b = Median(samples[wl.name][Way::kBindsup]);
-    std::string target = "-";
-    std::string verdict;
-    std::string ratio = Format(b / n);
-    if (wl.target == Workload::Target::kRatio) {
-      target = ">= " + Format(wl.bound) + " of native";
-      bool met = b / n >= wl.bound;
-      verdict = met ? "met" : "NOT MET";
+    for (const Metric& m : wl.metrics) {
+      double n = Median(samples[m.name][Way::kNative]);
+      double f = Median(samples[m.name][Way::kFloor]);
+      double b = Median(samples[m.name][Way::kBindsup]);
+      std::string target = "-";
+      std::string verdict;
+      bool met = true;
+      switch (m.target) {
+        case Metric::Target::kNone:
+          break;
+        case Metric::Target::kRatio:
+          target = ">= " + Format(m.bound) + " of native";
+          met = b / n >= m.bound;
+          verdict = met ? "met" : "NOT MET";
+          break;
+        case Metric::Target::kAddedCost: {
+          // Time per operation added to native: bindsup's against the floor's.
+          double added_b = 1e6 / b - 1e6 / n;
+          double added_f = 1e6 / f - 1e6 / n;
+          target = "added <= " + Format(m.bound) + "x floor's";
+          met = added_b / added_f <= m.bound;
+          verdict = "added " + Format(added_b) + " us vs floor " + Format(added_f) +
+                    " us = " + Format(added_b / added_f) + "x: " + (met ? "met" : "NOT MET");
+          break;
+        }
+        case Metric::Target::kAddedMs: {
+          double added_ms = 1e3 / b - 1e3 / n;
+          target = "< " + Format(m.bound) + " ms added";
+          met = added_ms < m.bound;
+          verdict = Format(added_ms) + " ms added: " + (met ? "met" : "NOT MET");
+          break;
+        }
+      }
       all_met &= met;
-    } else if (wl.target == Workload::Target::kAddedCost) {
-      // Cost per operation added to native, bindsup's against the floor's.
-      double added_b = 1e6 / b - 1e6 / n;
-      double added_f = 1e6 / f - 1e6 / n;
-      target = "added <= " + Format(wl.bound) + "x floor's";
-      verdict = "added " + Format(added_b) + " us vs floor " + Format(added_f) +
-                " us = " + Format(added_b / added_f) +
-                "x: " + (added_b / added_f <= wl.bound ? "met" : "NOT MET");
-      all_met &= added_b / added_f <= wl.bound;
+      std::printf("| %s | %s | %s | %s | %s | %s | %s | %s |\n", m.name.c_str(), m.unit.c_str(),
+                  Format(n).c_str(), Format(f).c_str(), Format(b).c_str(), Format(b / n).c_str(),
+                  target.c_str(), verdict.c_str());
     }
-    if (wl.name.rfind("start-up", 0) == 0) {
-      double added_ms = 1e3 / b - 1e3 / n;
-      target = "< 5 ms added";
-      verdict = Format(added_ms) + " ms added: " + (added_ms < 5 ? "met" : "NOT MET");
-      all_met &= added_ms < 5;
-    }
-    std::printf("| %s | %s | %s | %s | %s | %s | %s | %s |\n", wl.name.c_str(), wl.unit.c_str(),
-                Format(n).c_str(), Format(f).c_str(), Format(b).c_str(), ratio.c_str(),
-                target.c_str(), verdict.c_str());
   }
-  bool rss_met = rss > 0 && rss < 8 * 1024;
-  all_met &= rss_met;
-  std::printf("| supervisor peak RSS (64 threads) | MiB | | | %s | | < 8 MiB | %s |\n",
-              Format(static_cast<double>(rss) / 1024).c_str(), rss_met ? "met" : "NOT MET");
-  std::printf("\n%d rounds, medians. %s\n", rounds,
+  if (only.empty() || std::string("memory").find(only) != std::string::npos) {
+    long rss = PeakRssKiB(InClient(Way::kBindsup, "lo", {w, "threads", "64", "20000", "7003"}));
+    bool rss_met = rss > 0 && rss < 8 * 1024;
+    all_met &= rss_met;
+    std::printf("| supervisor peak RSS (64 threads) | MiB | | | %s | | < 8 MiB | %s |\n",
+                Format(static_cast<double>(rss) / 1024).c_str(), rss_met ? "met" : "NOT MET");
+  }
+  std::printf("\n%d round%s, medians. %s\n", rounds, rounds == 1 ? "" : "s",
               all_met ? "All targets met." : "Some targets NOT met.");
+
+  if (only.empty() || std::string("breakdown").find(only) != std::string::npos) {
+    std::printf(
+        "\nWhere bindsup's handler spends one intercepted UDP connect (bench/breakdown):\n\n");
+    std::optional<std::string> breakdown =
+        Output({"ip", "netns", "exec", client_ns(), kTools + "/breakdown", "20000", "uplink2"});
+    if (breakdown) std::printf("%s", breakdown->c_str());
+  }
+  std::fflush(stdout);
+  for (pid_t pid : servers) kill(-pid, SIGKILL);
   RunProgram({kLab, "down", lab_name});
-  return 0;
+  return any_failed ? 1 : 0;
 }
