@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -92,6 +93,7 @@ double Median(std::vector<double> v) {
 }
 
 bool any_failed = false;
+std::atomic<bool> interrupted{false};
 
 // Runs argv once; its standard output, or nullopt (reported) if it failed.
 std::optional<std::string> Output(const std::vector<std::string>& argv) {
@@ -99,6 +101,7 @@ std::optional<std::string> Output(const std::vector<std::string>& argv) {
   options.timeout = std::chrono::milliseconds(120000);
   RunResult r = RunProgram(argv, options);
   if (r.exit_code != 0) {
+    if (interrupted.load()) return std::nullopt;  // the lab is going away
     std::fprintf(stderr, "bench: %s failed:\n%s\n", argv.back().c_str(), r.Describe().c_str());
     any_failed = true;
     return std::nullopt;
@@ -176,6 +179,7 @@ std::vector<pid_t> servers;
 void CleanUpOnSignal(sigset_t signals) {
   int sig = 0;
   if (sigwait(&signals, &sig) != 0) return;
+  interrupted = true;
   std::fprintf(stderr, "bench: interrupted; removing the lab\n");
   for (pid_t pid : servers) kill(-pid, SIGKILL);
   RunProgram({kLab, "down", lab_name});
