@@ -159,7 +159,8 @@ int main(int argc, char** argv) {
     if (!info || !binding.Ensure(s, *info, {}, /*fresh=*/true)) Die("SO_BINDTODEVICE");
     close(s);
   });
-  double inspect = MicrosPerCall(iterations, [&] { (void)bindsup::InspectSocket(socket_copy.get()); });
+  double inspect =
+      MicrosPerCall(iterations, [&] { (void)bindsup::InspectSocket(socket_copy.get()); });
   double bind_only = bind - fresh - inspect;
   total += bind_only;
   Report("bind it to the interface", bind_only, "setsockopt(SO_BINDTODEVICE)");

@@ -7,11 +7,13 @@
 // the floor bindsup's own overhead is compared with.
 #include <fcntl.h>
 #include <linux/seccomp.h>
+#include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <thread>
@@ -56,7 +58,12 @@ int main(int argc, char** argv) {
     for (;;) {
       seccomp_notif n;
       std::memset(&n, 0, sizeof(n));
-      if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, &n) != 0) continue;
+      if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, &n) != 0) {
+        // ENOENT at once, forever, when no process uses the filter any more.
+        pollfd p{listener, 0, 0};
+        if (errno == ENOENT && poll(&p, 1, 0) == 1 && (p.revents & POLLHUP) != 0) return;
+        continue;
+      }
       seccomp_notif_resp r;
       std::memset(&r, 0, sizeof(r));
       r.id = n.id;

@@ -166,8 +166,15 @@ void Supervisor::Receive() {
       continue;
     }
     int code = notification.error().code;
-    if (code == ENOENT || code == EINTR) continue;  // the thread went away; or stopping
-    log_.Error("{}", notification.error().Message());
+    if (code == EINTR) continue;  // stopping, or a stray signal
+    if (code == ENOENT) {
+      // The calling thread went away; or no process uses the filter any
+      // more, and every receive would fail at once: the tree is gone.
+      pollfd p{listener_->fd(), 0, 0};
+      if (poll(&p, 1, 0) != 1 || (p.revents & (POLLHUP | POLLERR)) == 0) continue;
+    } else {
+      log_.Error("{}", notification.error().Message());
+    }
     boost::asio::post(io_, [this] {
       tree_gone_ = true;
       MaybeFinish();
@@ -183,7 +190,7 @@ void Supervisor::StopReceiver() {
   // until the receiver has seen stopping_ (each round is one syscall apart).
   while (!receiver_done_.load()) {
     pthread_kill(receiver_.native_handle(), StopSignal());
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    std::this_thread::sleep_for(std::chrono::microseconds(50));
   }
   receiver_.join();
 }
