@@ -10,7 +10,7 @@ BUILD      ?= build
 TEST_BUILD ?= build-test
 JOBS       ?= $(shell nproc)
 FUZZ_SECONDS ?= 30
-BENCH_ROUNDS ?= 5
+BENCH_ROUNDS ?= 7
 
 # Debian 12 packages: to build, to test, to demo.
 PACKAGES := cmake g++ make pkg-config libseccomp-dev libboost-dev libfmt-dev \

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -48,7 +49,7 @@ constexpr const char* kUsage =
     "usage: bench [--rounds N] [--only TEXT]\n"
     "  Measures bindsup against native runs and a minimal notifier (the floor)\n"
     "  in a throwaway network-namespace lab. Needs root. See docs/performance.md.\n"
-    "  --rounds N   alternate native/floor/bindsup N times (default 5), report medians\n"
+    "  --rounds N   alternate native/floor/bindsup N times (default 7), report medians\n"
     "  --only TEXT  run only the workloads whose name contains TEXT\n";
 
 std::string lab_name;
@@ -189,7 +190,7 @@ void CleanUpOnSignal(sigset_t signals) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  int rounds = 5;
+  int rounds = 7;
   std::string only;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
@@ -267,7 +268,7 @@ int main(int argc, char** argv) {
        {M{"UDP sendmsg", "pkt/s", "", M::Target::kRatio, 0.5}}},
       {"UDP sendmmsg",
        [&](Way way) {
-         return Output(InClient(way, "lo", {w, "udp-sendmmsg", "2000000"}));
+         return Output(InClient(way, "lo", {w, "udp-sendmmsg", "1000000"}));
        },
        {M{"UDP sendmmsg (32/call)", "pkt/s", ""}}},
       {"64 threads connecting",
@@ -280,15 +281,15 @@ int main(int argc, char** argv) {
        [&](Way way) -> std::optional<std::string> {
          double rate =
              Repeated(InClient(way, "lo",
-                               {"curl", "-s", "-o", "/dev/null", "http://127.0.0.1:8090/[1-300]"}),
+                               {"curl", "-s", "-o", "/dev/null", "http://127.0.0.1:8090/[1-1000]"}),
                       1);
-         return std::to_string(300 * rate);
+         return std::to_string(1000 * rate);
        },
        {M{"HTTP requests, curl", "req/s", "", M::Target::kRatio, 0.85}}},
       {"HTTP requests, static Go",
        [&](Way way) {
          return Output(
-             InClient(way, "lo", {kTestTools + "/goclient", "tcp", "127.0.0.1:8090", "1000"}));
+             InClient(way, "lo", {kTestTools + "/goclient", "tcp", "127.0.0.1:8090", "2000"}));
        },
        {M{"HTTP requests, static Go", "req/s", "", M::Target::kRatio, 0.85}}},
       {"start-up",
@@ -304,8 +305,12 @@ int main(int argc, char** argv) {
   std::map<std::string, std::map<Way, std::vector<double>>> samples;
   for (int round = 0; round < rounds; ++round) {
     std::fprintf(stderr, "bench: round %d/%d\n", round + 1, rounds);
+    // Each round starts with another way, so that none always runs first
+    // (on a cold cache, or right after the others).
+    const std::array<Way, 3> ways{Way::kNative, Way::kFloor, Way::kBindsup};
     for (const Workload& wl : workloads) {
-      for (Way way : {Way::kNative, Way::kFloor, Way::kBindsup}) {
+      for (size_t k = 0; k < ways.size(); ++k) {
+        const Way way = ways[(k + static_cast<size_t>(round)) % ways.size()];
         std::optional<std::string> out = wl.run(way);
         for (const Metric& m : wl.metrics) {
           samples[m.name][way].push_back(out ? NumberAfter(*out, m.key) : NAN);
@@ -314,14 +319,39 @@ int main(int argc, char** argv) {
     }
   }
 
-  std::printf("\n| workload | unit | native | floor | bindsup | bindsup/native | target | |\n");
+  // Ratios are paired: computed within each round (the three ways ran one
+  // after the other), then the median of the rounds is taken, with the
+  // spread of the rounds beside it. Slow drifts of the machine cancel out.
+  std::printf(
+      "\n| workload | unit | native | floor | bindsup | bindsup/native (rounds' range) | target | "
+      "|\n");
   std::printf("|---|---|---:|---:|---:|---:|---|---|\n");
   bool all_met = true;
   for (const Workload& wl : workloads) {
     for (const Metric& m : wl.metrics) {
-      double n = Median(samples[m.name][Way::kNative]);
-      double f = Median(samples[m.name][Way::kFloor]);
-      double b = Median(samples[m.name][Way::kBindsup]);
+      const std::vector<double>& ns = samples[m.name][Way::kNative];
+      const std::vector<double>& fs = samples[m.name][Way::kFloor];
+      const std::vector<double>& bs = samples[m.name][Way::kBindsup];
+      // Per round: bindsup/native; time added per operation (rates are per
+      // second), bindsup's over the floor's; milliseconds added.
+      std::vector<double> ratio;
+      std::vector<double> added_b;
+      std::vector<double> added_f;
+      std::vector<double> added_ratio;
+      std::vector<double> added_ms;
+      for (size_t r = 0; r < ns.size(); ++r) {
+        ratio.push_back(bs[r] / ns[r]);
+        added_b.push_back(1e6 / bs[r] - 1e6 / ns[r]);
+        added_f.push_back(1e6 / fs[r] - 1e6 / ns[r]);
+        added_ratio.push_back(added_b.back() / added_f.back());
+        added_ms.push_back(1e3 / bs[r] - 1e3 / ns[r]);
+      }
+      auto range = [](std::vector<double> v) {
+        std::erase_if(v, [](double x) { return std::isnan(x); });
+        if (v.empty()) return std::string();
+        auto [lo, hi] = std::minmax_element(v.begin(), v.end());
+        return " (" + Format(*lo) + "-" + Format(*hi) + ")";
+      };
       std::string target = "-";
       std::string verdict;
       bool met = true;
@@ -330,30 +360,29 @@ int main(int argc, char** argv) {
           break;
         case Metric::Target::kRatio:
           target = ">= " + Format(m.bound) + " of native";
-          met = b / n >= m.bound;
+          met = Median(ratio) >= m.bound;
           verdict = met ? "met" : "NOT MET";
           break;
         case Metric::Target::kAddedCost: {
-          // Time per operation added to native: bindsup's against the floor's.
-          double added_b = 1e6 / b - 1e6 / n;
-          double added_f = 1e6 / f - 1e6 / n;
           target = "added <= " + Format(m.bound) + "x floor's";
-          met = added_b / added_f <= m.bound;
-          verdict = "added " + Format(added_b) + " us vs floor " + Format(added_f) +
-                    " us = " + Format(added_b / added_f) + "x: " + (met ? "met" : "NOT MET");
+          met = Median(added_ratio) <= m.bound;
+          verdict = "added " + Format(Median(added_b)) + " us vs floor " + Format(Median(added_f)) +
+                    " us: " + Format(Median(added_ratio)) + "x" + range(added_ratio) + ", " +
+                    (met ? "met" : "NOT MET");
           break;
         }
         case Metric::Target::kAddedMs: {
-          double added_ms = 1e3 / b - 1e3 / n;
           target = "< " + Format(m.bound) + " ms added";
-          met = added_ms < m.bound;
-          verdict = Format(added_ms) + " ms added: " + (met ? "met" : "NOT MET");
+          met = Median(added_ms) < m.bound;
+          verdict = Format(Median(added_ms)) + " ms added" + range(added_ms) + ", " +
+                    (met ? "met" : "NOT MET");
           break;
         }
       }
       all_met &= met;
-      std::printf("| %s | %s | %s | %s | %s | %s | %s | %s |\n", m.name.c_str(), m.unit.c_str(),
-                  Format(n).c_str(), Format(f).c_str(), Format(b).c_str(), Format(b / n).c_str(),
+      std::printf("| %s | %s | %s | %s | %s | %s%s | %s | %s |\n", m.name.c_str(), m.unit.c_str(),
+                  Format(Median(ns)).c_str(), Format(Median(fs)).c_str(),
+                  Format(Median(bs)).c_str(), Format(Median(ratio)).c_str(), range(ratio).c_str(),
                   target.c_str(), verdict.c_str());
     }
   }
@@ -364,8 +393,8 @@ int main(int argc, char** argv) {
     std::printf("| supervisor peak RSS (64 threads) | MiB | | | %s | | < 8 MiB | %s |\n",
                 Format(static_cast<double>(rss) / 1024).c_str(), rss_met ? "met" : "NOT MET");
   }
-  std::printf("\n%d round%s, medians. %s\n", rounds, rounds == 1 ? "" : "s",
-              all_met ? "All targets met." : "Some targets NOT met.");
+  std::printf("\n%d round%s: medians; ratios paired within each round. %s\n", rounds,
+              rounds == 1 ? "" : "s", all_met ? "All targets met." : "Some targets NOT met.");
 
   if (only.empty() || std::string("breakdown").find(only) != std::string::npos) {
     std::printf(
