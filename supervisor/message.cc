@@ -160,12 +160,14 @@ std::vector<OutgoingMessage> FromHeaders(const Target& target, std::span<const m
     const Parts& p = plans[i];
     OutgoingMessage m;
     if (p.has_name) {
-      std::memcpy(&m.name.storage, buffer.data() + offset, p.name_len);
+      if (p.name_len != 0) std::memcpy(&m.name.storage, buffer.data() + offset, p.name_len);
       m.name.len = static_cast<socklen_t>(p.name_len);
       offset += p.name_len;
     }
     m.payload.resize(p.iov_count);
-    std::memcpy(m.payload.data(), buffer.data() + offset, p.iov_count * sizeof(iovec));
+    if (p.iov_count != 0) {  // memcpy wants non-null pointers, even for 0 bytes
+      std::memcpy(m.payload.data(), buffer.data() + offset, p.iov_count * sizeof(iovec));
+    }
     offset += p.iov_count * sizeof(iovec);
     m.control.assign(buffer.begin() + static_cast<std::ptrdiff_t>(offset),
                      buffer.begin() + static_cast<std::ptrdiff_t>(offset + p.control_len));
