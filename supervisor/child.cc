@@ -14,7 +14,7 @@ namespace bindsup {
 namespace {
 
 // Messages from the child, one int pair each.
-enum Stage : int { kListenerFd = 1, kFilterFailed = 2, kExecFailed = 3 };
+enum Stage : int { kListenerFd = 1, kFilterFailed = 2, kExecFailed = 3, kCapabilityFailed = 4 };
 struct Message {
   int stage;
   int value;
@@ -53,7 +53,7 @@ bool ReadMessage(int fd, Message& m) {
   if (spec.drop_ptrace_capability) {
     if (prctl(PR_CAPBSET_DROP, CAP_SYS_PTRACE, 0, 0, 0) != 0 ||
         prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0) {
-      Message m{kFilterFailed, errno};
+      Message m{kCapabilityFailed, errno};
       WriteAll(report_fd, &m, sizeof(m));
       _exit(125);
     }
@@ -142,9 +142,18 @@ SpawnOutcome SpawnChild(const ChildSpec& spec) {
 
   Message m{};
   if (!ReadMessage(report_read.get(), m) || m.stage != kListenerFd) {
-    out.setup_error = m.stage == kFilterFailed
-                          ? Error{m.value, "install the seccomp filter"}
-                          : Error{EIO, "the child died before installing the filter"};
+    if (m.stage == kFilterFailed) {
+      out.setup_error = Error{m.value, "install the seccomp filter"};
+    } else if (m.stage == kCapabilityFailed) {
+      // Fail closed: a program that may gain CAP_SYS_PTRACE could attach to
+      // the supervisor. Dropping it from the bounding set needs CAP_SETPCAP.
+      out.setup_error = Error{m.value,
+                              "remove CAP_SYS_PTRACE from the program's bounding set (bindsup "
+                              "holds CAP_SYS_PTRACE but not CAP_SETPCAP: grant CAP_SETPCAP too, "
+                              "or drop CAP_SYS_PTRACE)"};
+    } else {
+      out.setup_error = Error{EIO, "the child died before installing the filter"};
+    }
     reap();
     return out;
   }

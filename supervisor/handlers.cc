@@ -27,6 +27,7 @@ Handling Refuse(int error, std::string detail, bool warn = true) {
   h.verdict = Fail{error};
   h.detail = std::move(detail);
   h.warn = warn;
+  h.refused = true;
   return h;
 }
 
@@ -47,6 +48,34 @@ struct PreparedSocket {
 
 using Prepared = std::variant<PreparedSocket, Handling>;
 
+// What the audit trail says about the socket. Calls on sockets that are not
+// internet sockets are no binding decisions and make no events.
+void NoteSocket(AuditFacts& facts, int fd, const SocketInfo& info) {
+  facts.family = info.domain;
+  facts.type = info.type;
+  facts.skip = !info.inet();
+  if (info.inet()) {
+    int protocol = 0;
+    socklen_t len = sizeof(protocol);
+    if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &protocol, &len) == 0) facts.protocol = protocol;
+  }
+}
+
+// Records a decision; the first one of a call counts (sendmmsg: the first
+// message's).
+void NoteDecision(AuditFacts* facts, const SockAddr& original, const Decision& d) {
+  if (facts == nullptr || facts->decided) return;
+  facts->decided = true;
+  facts->destination = FormatSockAddr(original);
+  if (d.redirect) facts->rewritten = FormatSockAddr(*d.redirect);
+  if (!d.denied) facts->device = d.device;
+  facts->action = d.denied     ? AuditAction::kDenied
+                  : d.redirect ? AuditAction::kDnsRewritten
+                  : d.excluded ? AuditAction::kExcluded
+                               : AuditAction::kBound;
+  if (d.denied) facts->rule = *d.denied;
+}
+
 Prepared PrepareSocket(const Notification& n, int fd, HandlerEnv& env) {
   auto taken = env.threads.TakeFd(n.tid, fd, [&] { return env.channel.IsValid(n.id); });
   if (!taken) {
@@ -66,6 +95,7 @@ Prepared PrepareSocket(const Notification& n, int fd, HandlerEnv& env) {
     return Refuse(EPERM, info.error().Message());
   }
   PreparedSocket prepared{std::move(target), std::move(*socket), std::move(*info), {}, {}};
+  if (env.audit != nullptr) NoteSocket(*env.audit, prepared.socket.get(), prepared.info);
   if (!prepared.info.inet() && env.supervisor_credentials != nullptr) {
     auto creds = ReadCredentials(n.tid);
     if (!creds) return Refuse(EPERM, "read the program's credentials: " + creds.error().Message());
@@ -122,6 +152,10 @@ std::optional<Handling> ApplyPolicy(PreparedSocket& s, HandlerEnv& env, SockAddr
   }
   auto decision = env.policy.Decide(to, s.info.domain, v6only, s.info.stream());
   if (!decision) return Refuse(decision.error().code, what() + ": " + decision.error().context);
+  NoteDecision(env.audit, to, *decision);
+  if (decision->denied) {
+    return Refuse(env.policy.deny_errno(), what() + ": denied (" + *decision->denied + ")");
+  }
   if (decision->redirect) {
     if (auto cookie = SocketCookie(s.socket.get())) {
       env.dns.Remember(*cookie, to, *decision->redirect);
@@ -150,6 +184,29 @@ std::optional<Handling> EnsureConnectedBinding(PreparedSocket& s, HandlerEnv& en
   }
   if (s.info.device->empty()) {
     if (auto refused = EnsureBound(s, env, "fd " + std::to_string(fd))) return refused;
+  }
+  std::optional<std::string> denied;
+  if (env.policy.has_rules()) {
+    // Connected by a trapped connect, which applied the rules: unless it
+    // came from outside the tree. Asking costs one call, only with rules.
+    sockaddr_storage peer{};
+    socklen_t len = sizeof(peer);
+    if (getpeername(s.socket.get(), reinterpret_cast<sockaddr*>(&peer), &len) == 0) {
+      if (auto endpoint = EndpointOf(reinterpret_cast<sockaddr*>(&peer), len)) {
+        denied = env.policy.Refusal(*endpoint);
+        if (denied) detail += " to " + endpoint->ToString();
+      }
+    }
+  }
+  if (env.audit != nullptr && !env.audit->decided) {
+    env.audit->decided = true;
+    env.audit->device = *s.info.device;
+    env.audit->action = denied ? AuditAction::kDenied : AuditAction::kBound;
+    if (denied) env.audit->rule = *denied;
+  }
+  if (denied) {
+    return Refuse(env.policy.deny_errno(),
+                  "fd " + std::to_string(fd) + detail + ": denied (" + *denied + ")");
   }
   if (env.describe) detail += " via " + *s.info.device;
   return std::nullopt;
@@ -330,6 +387,10 @@ Handling Listen(const Notification& n, HandlerEnv& env) {
   }
   Handling h;
   h.detail = what + (s.info.inet() ? " on " + s.info.device.value_or("?") : "");
+  if (env.audit != nullptr && s.info.inet()) {
+    env.audit->action = AuditAction::kBound;
+    env.audit->device = s.info.device.value_or("");
+  }
   // listen() never blocks, reads no memory and checks no privilege.
   if (listen(s.socket.get(), static_cast<int>(n.args[1])) == 0) {
     h.verdict = Return{0};
@@ -380,6 +441,7 @@ Handling Setsockopt(const Notification& n, HandlerEnv& env) {
     if (auto refused = EnsureBound(s, env, what)) return std::move(*refused);
   }
   h.detail = what;
+  if (env.audit != nullptr) env.audit->skip = true;  // allowed: no decision about traffic
   if (d.kind == OptionDecision::Kind::kNoop) {
     h.verdict = Return{0};
     return h;
@@ -390,11 +452,16 @@ Handling Setsockopt(const Notification& n, HandlerEnv& env) {
   return h;
 }
 
-Handling Socket(const Notification& n) {
+Handling Socket(const Notification& n, HandlerEnv& env) {
   // The kernel's view of the int arguments: their low 32 bits.
   const auto domain = static_cast<int>(n.args[0]);
   const auto type = static_cast<int>(n.args[1] & filter::kSockTypeMask);
   const auto protocol = static_cast<int>(n.args[2]);
+  if (env.audit != nullptr) {
+    env.audit->family = domain;
+    env.audit->type = type;
+    env.audit->protocol = protocol;
+  }
   if (domain == AF_PACKET) {
     return Refuse(EPERM, "packet sockets bypass routing and cannot be held to one interface");
   }
@@ -490,9 +557,7 @@ Handling Receive(const Notification& n, HandlerEnv& env, ReceiveOperation::Kind 
   return h;
 }
 
-}  // namespace
-
-Handling HandleNotification(const Notification& n, HandlerEnv& env) {
+Handling Dispatch(const Notification& n, HandlerEnv& env) {
   // The filter kills foreign-architecture calls; this is a second guard.
   if (n.arch != AUDIT_ARCH_X86_64) return Refuse(ENOSYS, "foreign architecture call");
   const filter::SyscallSpec* spec = filter::FindSyscall(n.nr);
@@ -511,7 +576,7 @@ Handling HandleNotification(const Notification& n, HandlerEnv& env) {
     case Op::kSetsockopt:
       return Setsockopt(n, env);
     case Op::kSocket:
-      return Socket(n);
+      return Socket(n, env);
     case Op::kRefuse:
       return Refuse(spec->error, std::string(spec->reason), /*warn=*/!spec->routine);
     case Op::kRecvFrom:
@@ -522,6 +587,21 @@ Handling HandleNotification(const Notification& n, HandlerEnv& env) {
       return Receive(n, env, ReceiveOperation::Kind::kRecvMmsg);
   }
   return Refuse(ENOSYS, "unhandled operation");
+}
+
+}  // namespace
+
+Handling HandleNotification(const Notification& n, HandlerEnv& env) {
+  Handling h = Dispatch(n, env);
+  if (env.audit != nullptr) {
+    if (h.refused && env.audit->action != AuditAction::kDenied) {
+      env.audit->action = AuditAction::kError;
+    }
+    const filter::SyscallSpec* spec = filter::FindSyscall(n.nr);
+    // Receives decide nothing about where packets go.
+    if (spec != nullptr && !filter::CanSend(spec->op)) env.audit->skip = true;
+  }
+  return h;
 }
 
 }  // namespace bindsup

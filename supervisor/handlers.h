@@ -27,6 +27,7 @@
 #include <memory>
 #include <string>
 
+#include "supervisor/audit_log.h"
 #include "supervisor/binding.h"
 #include "supervisor/credentials.h"
 #include "supervisor/dns_redirects.h"
@@ -51,6 +52,9 @@ struct HandlerEnv {
   const Credentials* supervisor_credentials = nullptr;
   // Describe successful calls for the log (-v). Refusals always are.
   bool describe = false;
+  // Non-null when an audit log, -v or --stats wants events: handlers record
+  // what they learn about the call here (audit_log.h).
+  AuditFacts* audit = nullptr;
 };
 
 // How to answer one notification.
@@ -63,6 +67,9 @@ struct Handling {
   std::string detail;
   // Log the decision even without -v (refusals and internal failures).
   bool warn = false;
+  // bindsup refused the call itself (rather than performing it, or letting
+  // the kernel's own answer through).
+  bool refused = false;
 };
 
 Handling HandleNotification(const Notification& notification, HandlerEnv& env);

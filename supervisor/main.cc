@@ -1,15 +1,22 @@
 // bindsup: run a program so that all its traffic leaves through one interface.
 #include <fcntl.h>
-#include <ifaddrs.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <string>
 #include <vector>
 
+#include "supervisor/audit_log.h"
+#include "supervisor/doctor.h"
 #include "supervisor/exit_status.h"
+#include "supervisor/interface_address.h"
 #include "supervisor/log.h"
 #include "supervisor/options.h"
 #include "supervisor/supervisor.h"
@@ -32,20 +39,15 @@ void EnsureStandardDescriptors() {
 
 void Print(const std::string& text) { fputs(text.c_str(), stdout); }
 
-// Whether `address` is assigned to `interface`.
-bool AddressIsOn(const bindsup::IpAddress& address, const std::string& interface) {
-  ifaddrs* list = nullptr;
-  if (getifaddrs(&list) != 0) return false;
-  bool found = false;
-  for (ifaddrs* i = list; i != nullptr && !found; i = i->ifa_next) {
-    if (i->ifa_addr == nullptr || interface != i->ifa_name) continue;
-    auto endpoint =
-        bindsup::EndpointOf(i->ifa_addr, i->ifa_addr->sa_family == AF_INET ? sizeof(sockaddr_in)
-                                                                           : sizeof(sockaddr_in6));
-    found = endpoint && endpoint->ip == address;
-  }
-  freeifaddrs(list);
-  return found;
+// Whether `interface` is a loopback device (IFF_LOOPBACK).
+bool IsLoopback(const std::string& interface) {
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  ifreq request{};
+  interface.copy(request.ifr_name, IFNAMSIZ - 1);
+  bool loopback = ioctl(fd, SIOCGIFFLAGS, &request) == 0 && (request.ifr_flags & IFF_LOOPBACK) != 0;
+  close(fd);
+  return loopback;
 }
 
 }  // namespace
@@ -66,6 +68,8 @@ int main(int argc, char** argv) {
     case bindsup::Action::kVersion:
       Print(bindsup::VersionText());
       return 0;
+    case bindsup::Action::kCheck:
+      return bindsup::RunChecks(parsed->options.interface, stdout);
     case bindsup::Action::kRun:
       break;
   }
@@ -76,16 +80,43 @@ int main(int argc, char** argv) {
     return bindsup::kExitOwnError;
   }
   for (const auto& source : {options.source4, options.source6}) {
-    if (source && !AddressIsOn(*source, options.interface)) {
+    if (source && !bindsup::AddressIsOn(*source, options.interface)) {
       log.Error("source address {} is not on interface '{}'", source->ToString(),
                 options.interface);
       return bindsup::kExitOwnError;
     }
   }
+  bindsup::AuditLog::Config audit_config;
+  if (options.log_file) {
+    int fd = *options.log_file == "-"
+                 ? fcntl(2, F_DUPFD_CLOEXEC, 3)
+                 : open(options.log_file->c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (fd < 0) {
+      log.Error("cannot open the log file '{}': {}", *options.log_file, std::strerror(errno));
+      return bindsup::kExitOwnError;
+    }
+    audit_config.json = bindsup::UniqueFd(fd);
+  }
+  audit_config.text = options.verbose;
+  audit_config.stats = options.stats;
+  bindsup::AuditLog audit(std::move(audit_config), log);
+
   bindsup::Config config;
-  config.policy = {options.interface, options.dns4,    options.dns6,
-                   options.source4,   options.source6, options.exclude};
+  config.policy = {options.interface,
+                   options.dns4,
+                   options.dns6,
+                   options.source4,
+                   options.source6,
+                   options.exclude,
+                   bindsup::DestinationRules(options.allow, options.deny),
+                   options.deny_errno,
+                   IsLoopback(options.interface)};
   config.bind_listeners = options.bind_listeners;
-  bindsup::Supervisor supervisor(std::move(config), log);
-  return supervisor.Run(options.command);
+  if (options.grace_seconds) {
+    config.grace = std::chrono::milliseconds(static_cast<long long>(*options.grace_seconds * 1000));
+  }
+  bindsup::Supervisor supervisor(std::move(config), log, audit);
+  int status = supervisor.Run(options.command);
+  audit.Finish();
+  return status;
 }

@@ -2,8 +2,11 @@
 
 #include <net/if.h>
 
+#include <charconv>
 #include <cstdlib>
 #include <optional>
+
+#include "supervisor/errno_name.h"
 
 #ifndef BINDSUP_VERSION
 #define BINDSUP_VERSION "unknown"
@@ -64,6 +67,34 @@ Status AddSource(Options& o, std::string_view text, const std::string& what) {
   auto ip = ParseIp(text);
   if (!ip) return Bad(what + ": '" + std::string(text) + "' is not an IP address");
   return Place(o.source4, o.source6, *ip, ip->family, what);
+}
+
+// The errnos a refused destination may fail with: those a program already
+// handles as "cannot reach this", never one that means "try again" or "in
+// progress" (EAGAIN, EINTR, EINPROGRESS would make it wait for a connection
+// that will never come).
+Result<int> DenyErrno(std::string_view name) {
+  static constexpr std::string_view kAllowed[] = {"EPERM",       "EACCES",       "ECONNREFUSED",
+                                                  "ENETUNREACH", "EHOSTUNREACH", "ETIMEDOUT",
+                                                  "ECONNRESET",  "ENETDOWN",     "EADDRNOTAVAIL"};
+  for (std::string_view allowed : kAllowed) {
+    if (name == allowed) return *ErrnoFromName(name);
+  }
+  std::string list;
+  for (std::string_view allowed : kAllowed)
+    list += (list.empty() ? "" : ", ") + std::string(allowed);
+  return Bad("'" + std::string(name) + "' is not one of " + list);
+}
+
+// A number of seconds: "10", "0.5"; at most a day.
+Result<double> ParseSeconds(std::string_view text) {
+  double value = -1;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || !(value >= 0) ||
+      value > 86400) {
+    return Bad("'" + std::string(text) + "' is not a number of seconds (0-86400)");
+  }
+  return value;
 }
 
 Status AddExclusions(Options& o, std::string_view text, const std::string& what) {
@@ -170,6 +201,30 @@ Result<Parsed> ParseOptions(std::span<const std::string> args, const Environment
       case 'x':
         have_exclude = true;
         return AddExclusions(o, value, what);
+      case 'A':
+      case 'D': {
+        auto rules = ParseDestinationRules(value);
+        if (!rules) return Bad(what + ": " + rules.error().context);
+        auto& list = which == 'A' ? o.allow : o.deny;
+        list.insert(list.end(), rules->begin(), rules->end());
+        return {};
+      }
+      case 'E': {
+        auto error = DenyErrno(value);
+        if (!error) return Bad(what + ": " + error.error().context);
+        o.deny_errno = *error;
+        return {};
+      }
+      case 'L':
+        if (value.empty()) return Bad(what + ": empty file name");
+        o.log_file = value;
+        return {};
+      case 'G': {
+        auto seconds = ParseSeconds(value);
+        if (!seconds) return Bad(what + ": " + seconds.error().context);
+        o.grace_seconds = *seconds;
+        return {};
+      }
     }
     return Bad("unknown option '" + name + "'");
   };
@@ -192,11 +247,16 @@ Result<Parsed> ParseOptions(std::span<const std::string> args, const Environment
         if (value) return Bad("option '" + name + "' takes no argument");
         return {};
       };
-      char which = name == "--interface"   ? 'i'
-                   : name == "--dns"       ? 'd'
-                   : name == "--source-ip" ? 's'
-                   : name == "--exclude"   ? 'x'
-                                           : '\0';
+      char which = name == "--interface"    ? 'i'
+                   : name == "--dns"        ? 'd'
+                   : name == "--source-ip"  ? 's'
+                   : name == "--exclude"    ? 'x'
+                   : name == "--allow"      ? 'A'
+                   : name == "--deny"       ? 'D'
+                   : name == "--deny-errno" ? 'E'
+                   : name == "--log"        ? 'L'
+                   : name == "--grace"      ? 'G'
+                                            : '\0';
       if (which != '\0') {
         auto v = take_value(name, value);
         if (!v) return v.error();
@@ -204,9 +264,15 @@ Result<Parsed> ParseOptions(std::span<const std::string> args, const Environment
       } else if (name == "--verbose") {
         if (Status s = no_value(); !s) return s.error();
         o.verbose = true;
+      } else if (name == "--check") {
+        if (Status s = no_value(); !s) return s.error();
+        parsed.action = Action::kCheck;
       } else if (name == "--bind-listeners") {
         if (Status s = no_value(); !s) return s.error();
         o.bind_listeners = true;
+      } else if (name == "--stats") {
+        if (Status s = no_value(); !s) return s.error();
+        o.stats = true;
       } else if (name == "--help") {
         parsed.action = Action::kHelp;
         return parsed;
@@ -249,6 +315,10 @@ Result<Parsed> ParseOptions(std::span<const std::string> args, const Environment
   if (!interface) return Bad("no interface given: use -i IFACE (or BIND_INTERFACE)");
   if (Status s = ValidateInterfaceName(*interface); !s) return s.error();
   o.interface = *interface;
+  if (parsed.action == Action::kCheck) {
+    if (!o.command.empty()) return Bad("--check takes no command");
+    return parsed;
+  }
   if (o.command.empty()) return Bad("no command given");
   if (o.command.front().empty()) return Bad("empty command name");
   return parsed;
@@ -277,7 +347,27 @@ Options:
                          default a server accepts connections arriving on any
                          interface, while every connection it makes leaves
                          through IFACE
-  -v, --verbose          log every decision bindsup makes
+      --allow LIST       reach only these destinations: comma-separated
+                         networks with an optional port or port range
+                         (127.0.0.0/8, 10.0.0.0/8:443, [::1]:5432,
+                         [fd00::/8]:8000-8080); repeatable
+      --deny LIST        never reach these destinations (same form; wins over
+                         --allow); repeatable
+      --deny-errno NAME  the error a refused connect or send fails with:
+                         EPERM (default, as a firewall drop), EACCES,
+                         ECONNREFUSED, ENETUNREACH, EHOSTUNREACH, ETIMEDOUT,
+                         ECONNRESET, ENETDOWN, EADDRNOTAVAIL
+      --log FILE         write every decision as a JSON line to FILE (appended;
+                         '-' for stderr)
+      --stats            print a summary of the decisions at exit
+      --grace SECONDS    when the command exits, send the processes it leaves
+                         behind SIGTERM, then SIGKILL after SECONDS; always done
+                         (default 10) when bindsup is PID 1
+  -v, --verbose          log every decision bindsup makes, as text
+      --check            check the kernel, the privileges and IFACE (up,
+                         addresses, a route bound traffic can use), print a
+                         checklist and exit: 0 if no check failed, 1 if one
+                         did; takes no COMMAND
   -h, --help             show this help and exit
       --version          show the version and exit
 
@@ -296,7 +386,8 @@ keep working and stay supervised.
 
 If connections fail with "No route to host", IFACE has no route to the
 destination: add one, e.g. a default route through IFACE with a higher
-metric than the main one. See bindsup(1).
+metric than the main one. See bindsup(1). bindsup --check -i IFACE looks,
+and prints the command that adds one.
 )";
 }
 

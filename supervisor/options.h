@@ -10,9 +10,12 @@
 #include <vector>
 
 #include "supervisor/address.h"
+#include "supervisor/destination_rules.h"
 #include "supervisor/result.h"
 
 namespace bindsup {
+
+inline constexpr double kDefaultGraceSeconds = 10;
 
 struct Options {
   std::string interface;
@@ -26,10 +29,22 @@ struct Options {
   std::optional<IpAddress> source6;
   // -x/--exclude: destinations that use the normal routing table.
   std::vector<Prefix> exclude;
+  // --allow / --deny (destination_rules.h) and the errno a refusal returns.
+  std::vector<DestinationRule> allow;
+  std::vector<DestinationRule> deny;
+  int deny_errno = EPERM;
+  // --log FILE ("-": stderr), --stats.
+  std::optional<std::string> log_file;
+  bool stats = false;
+  // --grace SECONDS: how long the processes left when the command exits get
+  // between SIGTERM and SIGKILL. Always applied when bindsup is PID 1 (with
+  // kDefaultGraceSeconds unless given); elsewhere only when given.
+  std::optional<double> grace_seconds;
   std::vector<std::string> command;
 };
 
-enum class Action { kRun, kHelp, kVersion };
+// kCheck: --check, the checklist of doctor.h; needs -i, takes no command.
+enum class Action { kRun, kHelp, kVersion, kCheck };
 
 struct Parsed {
   Action action = Action::kRun;

@@ -197,5 +197,47 @@ TEST(Options, BindInterfaceFromTheEnvironmentIsValidated) {
   EXPECT_EQ(p.error().context, "invalid interface name 'a/b'");
 }
 
+TEST(Options, CheckNeedsAnInterfaceAndNoCommand) {
+  auto p = Parse({"--check", "-i", "wg0"});
+  ASSERT_TRUE(p.ok()) << p.error().context;
+  EXPECT_EQ(p->action, Action::kCheck);
+  EXPECT_EQ(p->options.interface, "wg0");
+  EXPECT_TRUE(p->options.command.empty());
+  // In any order, and with the interface from the environment.
+  auto after = Parse({"-i", "wg0", "--check"});
+  ASSERT_TRUE(after.ok()) << after.error().context;
+  EXPECT_EQ(after->action, Action::kCheck);
+  auto env = Parse({"--check"}, Env{{"BIND_INTERFACE", "eth1"}});
+  ASSERT_TRUE(env.ok()) << env.error().context;
+  EXPECT_EQ(env->action, Action::kCheck);
+  EXPECT_EQ(env->options.interface, "eth1");
+  // A "--" with nothing after it is no command.
+  EXPECT_TRUE(Parse({"--check", "-i", "wg0", "--"}).ok());
+}
+
+TEST(Options, CheckErrors) {
+  auto none = Parse({"--check"});
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.error().context, "no interface given: use -i IFACE (or BIND_INTERFACE)");
+  auto command = Parse({"--check", "-i", "wg0", "curl", "x"});
+  ASSERT_FALSE(command.ok());
+  EXPECT_EQ(command.error().context, "--check takes no command");
+  auto after_dashes = Parse({"--check", "-i", "wg0", "--", "true"});
+  ASSERT_FALSE(after_dashes.ok());
+  EXPECT_EQ(after_dashes.error().context, "--check takes no command");
+  auto value = Parse({"--check=yes", "-i", "wg0"});
+  ASSERT_FALSE(value.ok());
+  EXPECT_EQ(value.error().context, "option '--check' takes no argument");
+  auto bad_name = Parse({"--check", "-i", "a/b"});
+  ASSERT_FALSE(bad_name.ok());
+  EXPECT_EQ(bad_name.error().context, "invalid interface name 'a/b'");
+}
+
+TEST(Options, WithoutCheckACommandIsStillRequired) {
+  auto p = Parse({"-i", "wg0"});
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.error().context, "no command given");
+}
+
 }  // namespace
 }  // namespace bindsup

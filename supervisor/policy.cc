@@ -4,12 +4,14 @@
 
 #include <cstring>
 
+#include "supervisor/interface_address.h"
 #include "supervisor/route_lookup.h"
 
 namespace bindsup {
 
 std::string Decision::Describe() const {
   std::string out;
+  if (denied) return "denied (" + *denied + ")";
   if (redirect) out += "DNS to " + FormatSockAddr(*redirect) + ", ";
   if (excluded) out += "excluded, ";
   out += "via " + device;
@@ -70,6 +72,11 @@ Result<Decision> Policy::Decide(const SockAddr& to, int domain, bool v6only, boo
     }
   }
 
+  if (auto refusal = config_.rules.Refusal(*endpoint)) {
+    d.denied = std::move(refusal);
+    return d;
+  }
+
   const IpAddress destination = endpoint->ip.Unmapped();
   for (const Prefix& p : config_.exclude) {
     if (!p.Contains(destination)) continue;
@@ -78,6 +85,14 @@ Result<Decision> Policy::Decide(const SockAddr& to, int domain, bool v6only, boo
     d.device = *device;
     d.excluded = true;
     return d;
+  }
+
+  if (config_.loopback && !destination.is_loopback() &&
+      !AddressIsOn(destination, config_.interface)) {
+    // A socket bound to lo reaches only lo's own addresses (not even this
+    // host's others): the kernel would let the connect wait until it times
+    // out. Asked only for -i lo, and only for such destinations.
+    return Error{ENETUNREACH, "not an address of " + config_.interface};
   }
 
   const std::optional<IpAddress>& source =

@@ -58,7 +58,8 @@ TEST(Policy, DnsQueriesGoToTheOverrideOfTheSocketsFamily) {
   ASSERT_TRUE(d6.ok());
   EXPECT_EQ(FormatSockAddr(*d6->redirect), "[fd00::53]:5353");
   // A v6-only socket cannot reach the IPv4 server, a dual-stack one can.
-  Policy only4(PolicyConfig{"wg0", *ParseEndpoint("10.0.0.53", 53), {}, {}, {}, {}});
+  Policy only4(
+      PolicyConfig{"wg0", *ParseEndpoint("10.0.0.53", 53), {}, {}, {}, {}, {}, EPERM, false});
   auto dual = only4.Decide(To("2001:db8::53", 53, AF_INET6), AF_INET6, false, false);
   EXPECT_EQ(FormatSockAddr(*dual->redirect), "[::ffff:10.0.0.53]:53");
   auto v6only = only4.Decide(To("2001:db8::53", 53, AF_INET6), AF_INET6, true, false);
@@ -102,6 +103,23 @@ TEST(DnsRedirects, RepliesFromTheServerShowTheOriginal) {
   dns.Remember(3, original, server);
   EXPECT_FALSE(dns.Knows(1)) << "the oldest is forgotten first";
   EXPECT_TRUE(dns.Knows(3));
+}
+
+TEST(Policy, ALoopbackInterfaceReachesOnlyItsOwnAddresses) {
+  PolicyConfig c;
+  c.interface = "lo";
+  c.loopback = true;
+  Policy p(c);
+  EXPECT_TRUE(p.Decide(To("127.0.0.1", 80), AF_INET, false, true).ok());
+  EXPECT_TRUE(p.Decide(To("127.9.9.9", 80), AF_INET, false, true).ok());
+  EXPECT_TRUE(p.Decide(To("::1", 80, AF_INET6), AF_INET6, false, true).ok());
+  EXPECT_TRUE(p.Decide(To("127.0.0.1", 80, AF_INET6), AF_INET6, false, true).ok());  // v4-mapped
+  auto far = p.Decide(To("192.0.2.1", 80), AF_INET, false, true);
+  ASSERT_FALSE(far.ok());
+  EXPECT_EQ(far.error().code, ENETUNREACH);
+  auto far6 = p.Decide(To("2001:db8::1", 80, AF_INET6), AF_INET6, false, true);
+  ASSERT_FALSE(far6.ok());
+  EXPECT_EQ(far6.error().code, ENETUNREACH);
 }
 
 }  // namespace

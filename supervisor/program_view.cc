@@ -11,24 +11,11 @@
 #include <fstream>
 #include <string>
 
+#include "supervisor/process_info.h"
 #include "supervisor/target.h"
 
 namespace bindsup {
 namespace {
-
-// The program's thread-group id (for "/proc/self").
-pid_t ThreadGroupOf(pid_t tid) {
-  std::ifstream in("/proc/" + std::to_string(tid) + "/status");
-  std::string key;
-  while (in >> key) {
-    if (key == "Tgid:") {
-      pid_t tgid = 0;
-      in >> tgid;
-      return tgid;
-    }
-  }
-  return tid;
-}
 
 bool SameFile(int a, const char* b) {
   struct stat sa {};

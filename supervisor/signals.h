@@ -24,6 +24,20 @@ inline constexpr std::array kForwardedSignals{SIGINT,  SIGTERM, SIGHUP,  SIGQUIT
 // whether a signal asks bindsup to stop waiting for the process tree).
 bool IsTerminating(int sig);
 
+// The signal that interrupts one of bindsup's own threads blocked in a
+// system call (the receiver in NOTIF_RECV, the audit writer in write()). Not
+// one of kForwardedSignals: a process-directed signal reaches any thread that
+// does not block it, and such a thread would swallow it. glibc keeps SIGRTMIN
+// and the two after it for itself.
+int WakeSignal();
+
+// Installs a handler for WakeSignal() that does nothing, without SA_RESTART:
+// the interrupted call fails with EINTR. Idempotent.
+void InstallWakeHandler();
+
+// Lets the calling thread receive WakeSignal().
+void UnblockWakeSignal();
+
 class SignalFd {
  public:
   // Blocks `kForwardedSignals` and SIGCHLD, saving the previous mask, and

@@ -12,6 +12,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -20,6 +21,8 @@
 #include "supervisor/child.h"
 #include "supervisor/errno_name.h"
 #include "supervisor/exit_status.h"
+#include "supervisor/options.h"
+#include "supervisor/process_info.h"
 
 namespace bindsup {
 namespace {
@@ -28,21 +31,40 @@ using boost::asio::posix::stream_descriptor;
 
 int DupCloexec(int fd) { return fcntl(fd, F_DUPFD_CLOEXEC, 3); }
 
-// Processes the kernel reparented to us (we are a child subreaper).
-std::vector<pid_t> DirectChildren() {
+// The children of process `pid` (of each of its threads).
+std::vector<pid_t> ChildrenOf(pid_t pid) {
   std::vector<pid_t> out;
-  std::string path = "/proc/self/task/" + std::to_string(getpid()) + "/children";
-  std::ifstream in(path);
-  pid_t pid;
-  while (in >> pid) out.push_back(pid);
+  std::string task = "/proc/" + std::to_string(pid) + "/task/";
+  std::error_code ignored;
+  for (const auto& thread : std::filesystem::directory_iterator(task, ignored)) {
+    std::ifstream in(thread.path() / "children");
+    pid_t child;
+    while (in >> child) out.push_back(child);
+  }
+  return out;
+}
+
+// Processes the kernel reparented to us (we are a child subreaper).
+std::vector<pid_t> DirectChildren() { return ChildrenOf(getpid()); }
+
+// Every process below bindsup, parents before children. Bounded: a tree
+// that forks faster than it can be walked is walked once.
+std::vector<pid_t> Descendants() {
+  std::vector<pid_t> out = DirectChildren();
+  for (size_t i = 0; i < out.size() && out.size() < 100000; ++i) {
+    std::vector<pid_t> more = ChildrenOf(out[i]);
+    out.insert(out.end(), more.begin(), more.end());
+  }
   return out;
 }
 
 }  // namespace
 
-Supervisor::Supervisor(Config config, Logger& log)
+Supervisor::Supervisor(Config config, Logger& log, AuditLog& audit)
     : config_(std::move(config)),
       log_(log),
+      audit_(audit),
+      pid1_(getpid() == 1),
       binding_(config_.policy.interface),
       policy_(config_.policy) {}
 
@@ -120,7 +142,7 @@ int Supervisor::Run(const std::vector<std::string>& command) {
   ArmChild();
   ArmSignals();
   // The receiver inherits the blocked signals, except the one that stops it.
-  InstallStopHandler();
+  InstallWakeHandler();
   receiver_ = std::thread([this] {
     Receive();
     receiver_done_ = true;
@@ -132,28 +154,8 @@ int Supervisor::Run(const std::vector<std::string>& command) {
 
 // ------------------------------------------------------------------ receiver
 
-namespace {
-
-// Interrupts the receiver's blocking receive when bindsup stops. Not one of
-// the signals bindsup forwards (kForwardedSignals): a process-directed
-// signal reaches any thread that does not block it, and the receiver would
-// swallow it. glibc keeps SIGRTMIN and the two after it for itself.
-int StopSignal() { return SIGRTMIN + 8; }
-void Nothing(int) {}
-
-}  // namespace
-
-void Supervisor::InstallStopHandler() {
-  struct sigaction wake {};
-  wake.sa_handler = Nothing;  // no SA_RESTART: the receive returns EINTR
-  sigaction(StopSignal(), &wake, nullptr);
-}
-
 void Supervisor::Receive() {
-  sigset_t only_stop;
-  sigemptyset(&only_stop);
-  sigaddset(&only_stop, StopSignal());
-  pthread_sigmask(SIG_UNBLOCK, &only_stop, nullptr);
+  UnblockWakeSignal();
   // Handlers run on this thread only. Without CAP_NET_RAW in its effective set
   // the kernel refuses to re-bind a socket that is bound to a device, so a
   // fresh socket can be bound without first asking whether it is.
@@ -189,7 +191,7 @@ void Supervisor::StopReceiver() {
   // The signal can land just before the receiver blocks again: repeat it
   // until the receiver has seen stopping_ (each round is one syscall apart).
   while (!receiver_done_.load()) {
-    pthread_kill(receiver_.native_handle(), StopSignal());
+    pthread_kill(receiver_.native_handle(), WakeSignal());
     std::this_thread::sleep_for(std::chrono::microseconds(50));
   }
   receiver_.join();
@@ -209,26 +211,35 @@ void Supervisor::WatchForHangUp() {
 }
 
 void Supervisor::Serve(const Notification& n) {
-  HandlerEnv env{binding_,      policy_,  dns_,
-                 *listener_,    threads_, own_credentials_ ? &*own_credentials_ : nullptr,
-                 log_.verbose()};
+  std::optional<AuditFacts> facts;
+  if (audit_.enabled()) facts.emplace();
+  HandlerEnv env{binding_,       policy_,
+                 dns_,           *listener_,
+                 threads_,       own_credentials_ ? &*own_credentials_ : nullptr,
+                 log_.verbose(), facts ? &*facts : nullptr};
   Handling handling = HandleNotification(n, env);
-  if (!handling.operation) return Answer(n, handling.verdict, handling.detail, handling.warn);
+  CallReport report{std::move(handling.detail), handling.warn, std::move(facts)};
+  if (!handling.operation) return Answer(n, handling.verdict, report);
 
   std::optional<Verdict> verdict = handling.operation->Attempt();
-  if (verdict) return Answer(n, *verdict, handling.detail, handling.warn);
+  if (verdict) return Answer(n, *verdict, report);
   // The call must wait: the loop takes it over.
-  boost::asio::post(io_, [this, n, op = std::move(handling.operation),
-                          detail = std::move(handling.detail), warn = handling.warn]() mutable {
-    Status started = BlockingWait::Start(
-        io_, *readiness_, *listener_, n.id, std::move(op),
-        [this, n, detail, warn](const Verdict& v) { Answer(n, v, detail, warn); });
-    if (!started) Answer(n, Fail{EIO}, detail + ": " + started.error().Message(), true);
-  });
+  boost::asio::post(
+      io_, [this, n, op = std::move(handling.operation), report = std::move(report)]() mutable {
+        Status started =
+            BlockingWait::Start(io_, *readiness_, *listener_, n.id, std::move(op),
+                                [this, n, report](const Verdict& v) { Answer(n, v, report); });
+        if (!started) {
+          report.detail += ": " + started.error().Message();
+          report.warn = true;
+          Answer(n, Fail{EIO}, report);
+        }
+      });
 }
 
-void Supervisor::Answer(const Notification& n, const Verdict& given, const std::string& detail,
-                        bool warn) {
+void Supervisor::Answer(const Notification& n, const Verdict& given, const CallReport& report) {
+  const std::string& detail = report.detail;
+  const bool warn = report.warn;
   Verdict verdict = given;
   // The kernel may only ever run a receive: a call that can send must be
   // performed by bindsup. This is the last line of defence for that rule.
@@ -238,10 +249,34 @@ void Supervisor::Answer(const Notification& n, const Verdict& given, const std::
     log_.Error("internal error: refusing to let the kernel run {}", filter::SyscallName(n.nr));
     verdict = Fail{EPERM};
   }
+  // Who made the call, read while the program waits for the answer (a
+  // short-lived one may be gone right after): only for events and warnings.
+  const bool evented = report.facts && !report.facts->skip;
+  std::optional<std::pair<pid_t, std::string>> who;
+  if (evented || warn) who.emplace(ThreadGroupOf(n.tid), ExecutableOf(n.tid));
   Status sent = listener_->Respond(n.id, verdict);
   const bool failed = !sent && sent.error().code != ENOENT;
-  if (!failed && !warn && !log_.verbose()) return;  // nothing to say: format nothing
-  std::string line = fmt::format("{} (tid {}): {} -> {}", filter::SyscallName(n.nr), n.tid, detail,
+  if (!who && failed) who.emplace(ThreadGroupOf(n.tid), ExecutableOf(n.tid));
+  // The event, for --log, --stats and -v (which prints it as text unless the
+  // warning below says the same).
+  if (evented) {
+    AuditEvent event;
+    clock_gettime(CLOCK_REALTIME, &event.time);
+    event.tid = n.tid;
+    event.pid = who->first;
+    event.executable = who->second;
+    event.syscall = filter::SyscallName(n.nr);
+    event.facts = *report.facts;
+    if (const Fail* f = std::get_if<Fail>(&verdict)) event.error = f->error;
+    event.detail = detail;
+    event.verdict = Describe(verdict);
+    event.warned = warn || failed;
+    audit_.Record(std::move(event));
+  }
+  if (!failed && !warn && (!log_.verbose() || evented)) return;  // nothing (more) to say
+  if (!who) who.emplace(ThreadGroupOf(n.tid), ExecutableOf(n.tid));
+  std::string line = fmt::format("{} by {} (pid {}, tid {}): {} -> {}", filter::SyscallName(n.nr),
+                                 who->second.empty() ? "?" : who->second, who->first, n.tid, detail,
                                  Describe(verdict));
   if (failed) {
     log_.Error("{}: cannot answer: {}", line, sent.error().Message());
@@ -321,11 +356,36 @@ void Supervisor::Reap() {
     boost::system::error_code ignored;
     child_wait_->close(ignored);
     child_wait_.reset();
+    if (pid1_ || config_.grace) TerminateRemaining();
     WatchForHangUp();
   } else if (child_wait_) {
     ArmChild();
   }
   MaybeFinish();
+}
+
+void Supervisor::TerminateRemaining() {
+  const auto grace = config_.grace.value_or(
+      std::chrono::milliseconds(static_cast<std::int64_t>(kDefaultGraceSeconds * 1000)));
+  SignalRemaining(SIGTERM);
+  grace_timer_.emplace(io_);
+  grace_timer_->expires_after(grace);
+  grace_timer_->async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    log_.Info("grace period over: killing what is left");
+    SignalRemaining(SIGKILL);
+  });
+}
+
+void Supervisor::SignalRemaining(int sig) {
+  if (pid1_) {
+    // Every process of the namespace but bindsup itself.
+    if (kill(-1, sig) != 0 && errno != ESRCH) {
+      log_.Error("cannot signal the remaining processes: {}", std::strerror(errno));
+    }
+    return;
+  }
+  for (pid_t pid : Descendants()) kill(pid, sig);
 }
 
 void Supervisor::MaybeFinish() {

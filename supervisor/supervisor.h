@@ -23,6 +23,13 @@
 // bindsup returns when the command has exited *and* the filter has no users
 // left: a double-forked daemon stays supervised as long as it lives. Its exit
 // status is the command's (exit_status.h).
+//
+// As PID 1 of a pid namespace (a container's entrypoint) bindsup is also its
+// init: it forwards signals to the command, reaps every orphan, and when the
+// command exits it sends SIGTERM to every process left in the namespace, then
+// SIGKILL after the grace period (--grace, default kDefaultGraceSeconds), and
+// exits with the command's status. Elsewhere --grace does the same for the
+// processes of the tree.
 #pragma once
 
 #include <atomic>
@@ -30,12 +37,14 @@
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "supervisor/audit_log.h"
 #include "supervisor/binding.h"
 #include "supervisor/blocking_wait.h"
 #include "supervisor/credentials.h"
@@ -50,13 +59,25 @@
 namespace bindsup {
 
 struct Config {
-  PolicyConfig policy;  // the interface, --dns, --source-ip, --exclude
+  PolicyConfig policy;  // the interface, --dns, --source-ip, --exclude, --allow, --deny
   bool bind_listeners = false;
+  // --grace: once the command has exited, the processes it left get SIGTERM,
+  // then SIGKILL after this long. nullopt: they stay supervised until they
+  // exit (a double-forked daemon keeps running), unless bindsup is PID 1.
+  std::optional<std::chrono::milliseconds> grace;
+};
+
+// What the log and the audit trail say about one answered call.
+struct CallReport {
+  std::string detail;
+  bool warn = false;
+  std::optional<AuditFacts> facts;  // set when the audit log wants events
 };
 
 class Supervisor {
  public:
-  Supervisor(Config config, Logger& log);
+  // `audit` receives one event per decision when it is enabled().
+  Supervisor(Config config, Logger& log, AuditLog& audit);
   ~Supervisor();
 
   // Runs `command` (argv, PATH lookup) and supervises it. Returns bindsup's
@@ -68,21 +89,25 @@ class Supervisor {
   void Receive();
   void Serve(const Notification& notification);
   void StopReceiver();
-  static void InstallStopHandler();
   // Once the command has exited: checks for the listener's hang-up.
   void WatchForHangUp();
   // The one place a notification is answered.
-  void Answer(const Notification& notification, const Verdict& verdict, const std::string& detail,
-              bool warn);
+  void Answer(const Notification& notification, const Verdict& verdict, const CallReport& report);
   void ArmChild();
   void ArmSignals();
   void OnSignals(const boost::system::error_code& ec);
   void Forward(int sig, const signalfd_siginfo& info);
   void Reap();
   void MaybeFinish();
+  // Once the command has exited: SIGTERM to what is left of the tree, and a
+  // timer for SIGKILL (--grace, or PID 1).
+  void TerminateRemaining();
+  void SignalRemaining(int sig);
 
   Config config_;
   Logger& log_;
+  AuditLog& audit_;
+  const bool pid1_;  // bindsup is the init process of its pid namespace
   Binding binding_;
   Policy policy_;
   DnsRedirects dns_;
@@ -93,6 +118,7 @@ class Supervisor {
   std::unique_ptr<ReadinessWatcher> readiness_;
   std::optional<boost::asio::posix::stream_descriptor> child_wait_;
   std::optional<boost::asio::steady_timer> hang_up_timer_;
+  std::optional<boost::asio::steady_timer> grace_timer_;
   std::thread receiver_;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> receiver_done_{false};
