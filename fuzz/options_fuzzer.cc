@@ -1,4 +1,5 @@
-// libFuzzer target: the command line, environment and address parsers.
+// libFuzzer target: the command line, environment, address and --allow/--deny
+// rule parsers.
 //
 // Input: lines. Lines before a line "--env--" are argv (without argv[0]);
 // lines after it are NAME=VALUE environment entries. Every line is also fed
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "supervisor/address.h"
+#include "supervisor/destination_rules.h"
 #include "supervisor/options.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -38,6 +40,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     (void)bindsup::ParseIp(line);
     (void)bindsup::ParsePort(line);
     (void)bindsup::ParseEndpoint(line, 53);
+    if (auto rules = bindsup::ParseDestinationRules(line)) {
+      for (const bindsup::DestinationRule& r : *rules) {
+        if (r.first_port > r.last_port) std::abort();
+        // A rule matches its own network's base at its first port, and its
+        // printed form parses back to the same rule.
+        if (!r.Matches(bindsup::Endpoint{r.network.base, r.first_port})) std::abort();
+        auto again = bindsup::ParseDestinationRule(r.ToString());
+        if (!again || again->ToString() != r.ToString()) std::abort();
+      }
+    }
     auto prefixes = bindsup::ParsePrefixList(line);
     if (prefixes) {
       for (const bindsup::Prefix& p : *prefixes) {

@@ -27,7 +27,7 @@ Status ParsePorts(std::string_view text, DestinationRule& rule) {
   auto last = dash == std::string_view::npos ? first : number(text.substr(dash + 1));
   if (!first || !last) return Bad("'" + std::string(text) + "' is not a port or port range");
   if (*first > *last) return Bad("port range '" + std::string(text) + "' is empty");
-  if (dash == std::string_view::npos && *first == 0) return Bad("port 0 is not a destination");
+  if (*last == 0) return Bad("port 0 is not a destination");
   rule.first_port = static_cast<std::uint16_t>(*first);
   rule.last_port = static_cast<std::uint16_t>(*last);
   return {};

@@ -46,9 +46,9 @@ TEST(DestinationRule, PrintsNormalised) {
 }
 
 TEST(DestinationRule, BadRulesNameTheProblem) {
-  for (const char* bad :
-       {"", "10.0.0.0/8:", "10.0.0.0/8:0", "10.0.0.0/8:65536", "10.0.0.0/8:x", "10.0.0.0/8:90-80",
-        "[::1", "[::1]5432", "300.0.0.0/8", "example.com", "10.0.0.0/33:80", "[::1]:1-2-3"}) {
+  for (const char* bad : {"", "10.0.0.0/8:", "10.0.0.0/8:0", "10.0.0.0/8:65536", "10.0.0.0/8:x",
+                          "10.0.0.0/8:90-80", "[::1", "[::1]5432", "300.0.0.0/8", "example.com",
+                          "10.0.0.0/33:80", "[::1]:1-2-3", "10.0.0.0/8:0-0"}) {
     auto rule = ParseDestinationRule(bad);
     ASSERT_FALSE(rule.ok()) << bad;
     EXPECT_FALSE(rule.error().context.empty()) << bad;
