@@ -51,7 +51,10 @@ static:
 demo: build
 	scripts/demo.sh $(BUILD)
 
-bench: build
+# Builds only what the benchmark runs (not the test suite).
+bench: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake --build $(BUILD) -j$(JOBS) --target bench
 	$(BUILD)/bench/bench --rounds $(BENCH_ROUNDS)
 
 install: build
