@@ -119,6 +119,32 @@ TEST_F(Guard, DenyWinsAndNothingIsSent) {
   EXPECT_EQ(Peers(r.out), std::vector<std::string>{kUplink2v4}) << r.Describe();
 }
 
+// The rules hold on the destination packets would go to, however the
+// program reached it.
+TEST_F(Guard, RulesHoldWhereverTheDestinationComesFrom) {
+  Capture one(*lab_, "r1");
+  Capture two(*lab_, "r2");
+  // A DNS query rewritten (-d) to a denied server.
+  RunResult r =
+      Probe({"-d", "10.200.0.1:8081", "--deny", "10.200.0.1:8081"}, "udp", "10.200.0.77", "53");
+  EXPECT_EQ(r.out, kRefused) << r.Describe();
+  // An excluded destination (which would leave through uplink1).
+  r = Probe({"-x", "10.200.0.0/24", "--deny", "10.200.0.1"}, "tcp", kServer4, "8080");
+  EXPECT_EQ(r.out, kRefused) << r.Describe();
+  // TCP Fast Open: the SYN carries data, sent by sendto(MSG_FASTOPEN).
+  r = Under({"--deny", "10.200.0.1,fd00:200::1"},
+            {ToolPath("escape"), "tfo", "sendto", kServer4, "8080"});
+  EXPECT_NE(r.out.find("sendto-fastopen EPERM\n"), std::string::npos) << r.Describe();
+  // A v4-mapped destination on an IPv6 socket.
+  r = Probe({"--deny", "10.200.0.1"}, "tcp", "::ffff:10.200.0.1", "8080");
+  EXPECT_EQ(r.out, kRefused) << r.Describe();
+  std::vector<std::string> through1 = one.Stop();
+  std::vector<std::string> through2 = two.Stop();
+  for (const auto* lines : {&through1, &through2}) {
+    EXPECT_FALSE(Saw(*lines, "> 10.200.0.1")) << "sent despite --deny";
+  }
+}
+
 TEST_F(Guard, TheErrnoIsConfigurable) {
   RunResult r =
       Probe({"--deny", "10.200.0.1", "--deny-errno", "ECONNREFUSED"}, "tcp", kServer4, "8080");
