@@ -151,6 +151,16 @@ OptionDecision DecideInterfaceOption(int level, int optname, std::span<const std
   const size_t len = value.size();
   auto too_short = [&](size_t need) { return len < need; };
 
+  if ((level == IPPROTO_IP && optname == IP_OPTIONS) ||
+      (level == IPPROTO_IPV6 &&
+       (optname == IPV6_RTHDR || optname == IPV6_2292RTHDR || optname == IPV6_2292PKTOPTIONS))) {
+    // IP options (loose/strict source routes) and IPv6 routing headers send
+    // the packet to another first hop than its destination, through whatever
+    // device the socket is bound to: refused, as in ancillary data. An empty
+    // value clears the option and is performed.
+    if (len == 0) return Perform(level, optname, {}, "sticky IP options cleared");
+    return Refuse(EPERM, "sticky IP options and routing headers (source routes) are not allowed");
+  }
   if (level == SOL_SOCKET && optname == SO_BINDTODEVICE) {
     // The kernel reads at most IFNAMSIZ - 1 bytes, up to the first NUL.
     std::string wanted(reinterpret_cast<const char*>(value.data()),

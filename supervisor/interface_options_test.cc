@@ -5,6 +5,7 @@
 #include <net/if.h>
 #include <sys/socket.h>
 
+#include <array>
 #include <cstring>
 
 namespace bindsup {
@@ -64,6 +65,20 @@ TEST(InterfaceOptions, BindToDevice) {
   EXPECT_EQ(Decide(SOL_SOCKET, SO_BINDTOIFINDEX, Bytes(99)).error, ENODEV);
   // The kernel stops at IFNAMSIZ - 1 bytes and at a NUL.
   EXPECT_EQ(Decide(SOL_SOCKET, SO_BINDTODEVICE, Text("wg0\0junk")).kind, Kind::kNoop);
+}
+
+TEST(InterfaceOptions, SourceRoutesAreRefusedAndMayBeCleared) {
+  const std::vector<std::byte> lsrr = Bytes(std::array<std::uint8_t, 8>{131, 7, 4, 10, 0, 0, 1, 0});
+  for (auto [level, name] :
+       {std::pair{IPPROTO_IP, IP_OPTIONS}, std::pair{IPPROTO_IPV6, IPV6_RTHDR},
+        std::pair{IPPROTO_IPV6, IPV6_2292RTHDR}, std::pair{IPPROTO_IPV6, IPV6_2292PKTOPTIONS}}) {
+    auto refused = Decide(level, name, lsrr);
+    EXPECT_EQ(refused.kind, Kind::kRefuse) << name;
+    EXPECT_EQ(refused.error, EPERM) << name;
+    auto cleared = Decide(level, name, {});
+    EXPECT_EQ(cleared.kind, Kind::kPerform) << name;
+    EXPECT_TRUE(cleared.value.empty()) << name;
+  }
 }
 
 TEST(InterfaceOptions, BindToIndex) {

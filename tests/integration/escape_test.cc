@@ -156,6 +156,12 @@ TEST_F(Escape, OptionsNamingAnotherInterfaceAreRefused) {
               {"ipv6-multicast-if EPERM", "sendto-group ok"});
   ExpectLines(Attempt({"join", "239.1.2.4", "uplink1"}),
               {"ip-add-membership EPERM", "ip-add-membership-upper-bits EPERM"});
+  // Source routes: the first hop would be another host than the destination
+  // decided on (with -x, through the excluded route's device).
+  ExpectLines(Attempt({"source-route", "10.201.1.1", kServer4, "8081"}),
+              {"ip-options-lsrr EPERM", "sendto ok", "ip-options-clear ok", "sendto-again ok"});
+  ExpectLines(Attempt({"source-route", "fd00:201:1::1", kServer6, "8081"}),
+              {"ipv6-rthdr EPERM", "sendto ok", "ipv6-rthdr-clear ok", "sendto-again ok"});
   // A join naming no interface is made on the interface.
   ExpectLines(Attempt({"join", "239.1.2.5", "none"}), {"ip-add-membership ok"});
   ExpectLines(Attempt({"join", "ff0e::1234", "none"}), {"ipv6-add-membership ok"});

@@ -287,6 +287,33 @@ static int unicast_if(const char* ifname, const char* host, int port) {
   return 0;
 }
 
+/* A sticky source route through HOP (IPv4 loose source route option, or an
+ * IPv6 segment routing header), then a datagram to HOST:PORT; then the
+ * option cleared and the datagram again. */
+static int source_route(const char* hop, const char* host, int port) {
+  struct sockaddr_storage to;
+  socklen_t len = addr_of(host, port, &to);
+  int fd = udp_socket_for(&to);
+  if (to.ss_family == AF_INET) {
+    unsigned char opt[8] = {131 /* IPOPT_LSRR */, 7, 4, 0, 0, 0, 0, 0 /* IPOPT_END */};
+    inet_pton(AF_INET, hop, opt + 3);
+    report("ip-options-lsrr", setsockopt(fd, IPPROTO_IP, IP_OPTIONS, opt, sizeof(opt)));
+    report("sendto", sendto(fd, "x", 1, 0, (struct sockaddr*)&to, len));
+    report("ip-options-clear", setsockopt(fd, IPPROTO_IP, IP_OPTIONS, NULL, 0));
+  } else {
+    /* next header, length (8-octet units after the first 8), type 4 (SRH),
+     * segments left, last entry, flags, tag (2), then one segment. */
+    unsigned char srh[24] = {0, 2, 4, 0, 0, 0, 0, 0};
+    inet_pton(AF_INET6, hop, srh + 8);
+    report("ipv6-rthdr", setsockopt(fd, IPPROTO_IPV6, IPV6_RTHDR, srh, sizeof(srh)));
+    report("sendto", sendto(fd, "x", 1, 0, (struct sockaddr*)&to, len));
+    report("ipv6-rthdr-clear", setsockopt(fd, IPPROTO_IPV6, IPV6_RTHDR, NULL, 0));
+  }
+  report("sendto-again", sendto(fd, "x", 1, 0, (struct sockaddr*)&to, len));
+  await_reply(fd, "reply");
+  return 0;
+}
+
 static int multicast_if(const char* ifname, const char* group, int port) {
   struct sockaddr_storage to;
   socklen_t len = addr_of(group, port, &to);
@@ -671,6 +698,7 @@ int main(int argc, char** argv) {
   }
   if (!strcmp(s, "bind-device")) { ARGS(4); return bind_device(argv[2], argv[3], argv[4], atoi(argv[5])); }
   if (!strcmp(s, "unicast-if")) { ARGS(3); return unicast_if(argv[2], argv[3], atoi(argv[4])); }
+  if (!strcmp(s, "source-route")) { ARGS(3); return source_route(argv[2], argv[3], atoi(argv[4])); }
   if (!strcmp(s, "multicast-if")) { ARGS(3); return multicast_if(argv[2], argv[3], atoi(argv[4])); }
   if (!strcmp(s, "join")) { ARGS(2); return join(argv[2], argv[3]); }
   if (!strcmp(s, "excluded-reuse")) { ARGS(3); return excluded_reuse(argv[2], argv[3], atoi(argv[4])); }
