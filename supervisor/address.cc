@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 
@@ -223,9 +224,9 @@ std::optional<Endpoint> EndpointOf(const sockaddr* addr, socklen_t len) {
     e.port = ntohs(in.sin_port);
     return e;
   }
-  if (len >= sizeof(sockaddr_in6) && addr->sa_family == AF_INET6) {
-    sockaddr_in6 in6;
-    std::memcpy(&in6, addr, sizeof(in6));
+  if (len >= kSin6LenRfc2133 && addr->sa_family == AF_INET6) {
+    sockaddr_in6 in6{};
+    std::memcpy(&in6, addr, std::min<size_t>(len, sizeof(in6)));
     Endpoint e;
     e.ip.family = AF_INET6;
     std::memcpy(e.ip.bytes.data(), &in6.sin6_addr, 16);

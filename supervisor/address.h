@@ -62,8 +62,13 @@ Result<Prefix> ParsePrefix(std::string_view text);
 // empty item is an error.
 Result<std::vector<Prefix>> ParsePrefixList(std::string_view text);
 
-// The address and port of an AF_INET/AF_INET6 socket address; nullopt for
-// other families or short lengths.
+// The length of an RFC 2133 sockaddr_in6 (without sin6_scope_id), which the
+// kernel accepts.
+inline constexpr socklen_t kSin6LenRfc2133 = 24;
+
+// The address and port of an AF_INET/AF_INET6 socket address (IPv6 from
+// kSin6LenRfc2133 bytes, as the kernel reads it); nullopt for other families
+// or shorter lengths.
 std::optional<Endpoint> EndpointOf(const sockaddr* addr, socklen_t len);
 
 }  // namespace bindsup

@@ -187,7 +187,15 @@ AuditLog::AuditLog(Config config, Logger& log)
     : config_(std::move(config)),
       log_(log),
       enabled_(config_.json || config_.text || config_.stats) {
-  if (enabled_) writer_ = std::thread([this] { Run(); });
+  if (!enabled_) return;
+  // Created with every signal blocked, so that not even its first
+  // instructions can take a signal meant for the supervisor's signalfd.
+  sigset_t all;
+  sigset_t previous;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, &previous);
+  writer_ = std::thread([this] { Run(); });
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
 }
 
 AuditLog::~AuditLog() { Finish(); }
@@ -207,7 +215,7 @@ void AuditLog::Record(AuditEvent event) {
 }
 
 void AuditLog::Finish() {
-  if (!writer_.joinable()) return;
+  if (stuck_ || !writer_.joinable()) return;
   {
     std::lock_guard lock(mutex_);
     finishing_ = true;
@@ -222,14 +230,23 @@ void AuditLog::Finish() {
     }
   }
   if (abandon_) {
+    // Interrupt its write; a write no signal interrupts (a hung disk) is
+    // left behind after a second: Finish() returns and bindsup exits.
     InstallWakeHandler();
-    for (;;) {
+    for (int i = 0; i < 200; ++i) {
       {
         std::lock_guard lock(mutex_);
         if (writer_done_) break;
       }
       pthread_kill(writer_.native_handle(), WakeSignal());
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    std::lock_guard lock(mutex_);
+    if (!writer_done_) {
+      writer_.detach();
+      stuck_ = true;
+      log_.Warn("the audit log's writer is stuck in a write; leaving it behind");
+      return;
     }
   }
   writer_.join();
@@ -276,26 +293,33 @@ void AuditLog::Run() {
 }
 
 void AuditLog::Write(const AuditEvent& e) {
-  if (config_.text && !e.warned) log_.Info("{}", FormatText(e));
+  if (config_.text && !e.warned && log_.verbose()) {
+    WriteLine(log_.fd(), "bindsup: " + FormatText(e) + "\n");  // Logger's line, abandonable
+  }
   if (!config_.json || write_failed_) return;
-  std::string line = FormatJson(e);
-  line.push_back('\n');
+  if (!WriteLine(config_.json.get(), FormatJson(e) + "\n") && !abandon_) {
+    write_failed_ = true;  // reported once; the program runs on
+    log_.Error("cannot write the audit log: {}", std::strerror(errno));
+  }
+}
+
+bool AuditLog::WriteLine(int fd, const std::string& line) {
   const char* p = line.data();
   size_t left = line.size();
   while (left > 0) {
-    ssize_t n = ::write(config_.json.get(), p, left);
+    ssize_t n = ::write(fd, p, left);
     if (n < 0 && errno == EINTR) {
-      if (abandon_) return;
+      if (abandon_) return false;
       continue;
     }
     if (n <= 0) {
-      write_failed_ = true;  // reported once; the program runs on
-      log_.Error("cannot write the audit log: {}", std::strerror(n < 0 ? errno : EIO));
-      return;
+      if (n == 0) errno = EIO;
+      return false;
     }
     p += n;
     left -= static_cast<size_t>(n);
   }
+  return true;
 }
 
 void AuditLog::Count(const AuditEvent& e) {

@@ -107,9 +107,16 @@ class AuditLog {
   // writer. Called once the supervised tree is gone.
   void Finish();
 
+  // Finish() left the writer behind: no signal got it out of its write() (a
+  // hung disk). The object must then outlive it, i.e. live until the process
+  // exits (main() does not destroy it).
+  bool left_writer_behind() const { return stuck_; }
+
  private:
   void Run();
   void Write(const AuditEvent& event);
+  // Writes all of `line`; false (errno set) on failure or when abandoned.
+  bool WriteLine(int fd, const std::string& line);
   void Count(const AuditEvent& event);
   void PrintStats();
 
@@ -126,6 +133,7 @@ class AuditLog {
   std::uint64_t dropped_ = 0;    // not queued: the queue was full
   std::uint64_t unwritten_ = 0;  // queued, then abandoned at Finish()
   bool write_failed_ = false;
+  bool stuck_ = false;  // the writer was left behind (see Finish)
   // --stats, owned by the writer thread.
   std::map<AuditAction, std::uint64_t> per_action_;
   std::map<std::string, std::uint64_t> per_destination_;

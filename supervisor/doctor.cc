@@ -461,7 +461,8 @@ std::vector<CheckLine> KernelLines(const KernelProbe& probe, int ptrace_scope) {
 // -------------------------------------------------------------- privileges
 
 Privileges CurrentPrivileges() {
-  return {HasCapability(CAP_SYS_ADMIN), HasCapability(CAP_NET_RAW), HasCapability(CAP_SYS_PTRACE)};
+  return {HasCapability(CAP_SYS_ADMIN), HasCapability(CAP_NET_RAW), HasCapability(CAP_SYS_PTRACE),
+          HasCapability(CAP_SETPCAP)};
 }
 
 std::vector<CheckLine> PrivilegeLines(const Privileges& p) {
@@ -487,6 +488,14 @@ std::vector<CheckLine> PrivilegeLines(const Privileges& p) {
                        : "CAP_SYS_PTRACE: no — a program's prctl(PR_SET_DUMPABLE, 0) fails with "
                          "EPERM, so that bindsup can still take its sockets",
                    {}});
+  if (p.sys_ptrace && !p.setpcap) {
+    // child.cc: fail closed rather than leave the program a way to attach.
+    lines.push_back({Mark::kFail,
+                     "CAP_SYS_PTRACE without CAP_SETPCAP: bindsup cannot remove CAP_SYS_PTRACE "
+                     "from the program's bounding set, and refuses to start",
+                     {"grant CAP_SETPCAP as well, or drop CAP_SYS_PTRACE (bindsup works without "
+                      "it)"}});
+  }
   if (!p.sys_admin || !p.sys_ptrace) {
     lines.push_back({Mark::kInfo,
                      "without these, bindsup still binds every socket: a missing privilege "

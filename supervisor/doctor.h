@@ -90,6 +90,7 @@ struct Privileges {
   bool sys_admin = false;
   bool net_raw = false;
   bool sys_ptrace = false;
+  bool setpcap = false;  // needed to remove CAP_SYS_PTRACE from the program's bounding set
 };
 
 Privileges CurrentPrivileges();

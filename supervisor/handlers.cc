@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstddef>
+#include <cstring>
 #include <optional>
 #include <variant>
 
@@ -64,16 +65,17 @@ void NoteSocket(AuditFacts& facts, int fd, const SocketInfo& info) {
 // Records a decision; the first one of a call counts (sendmmsg: the first
 // message's).
 void NoteDecision(AuditFacts* facts, const SockAddr& original, const Decision& d) {
-  if (facts == nullptr || facts->decided) return;
+  // A denial replaces an earlier message's decision: it is what happened.
+  if (facts == nullptr || (facts->decided && !d.denied)) return;
   facts->decided = true;
   facts->destination = FormatSockAddr(original);
-  if (d.redirect) facts->rewritten = FormatSockAddr(*d.redirect);
-  if (!d.denied) facts->device = d.device;
+  facts->rewritten = d.redirect ? FormatSockAddr(*d.redirect) : std::string();
+  facts->device = d.denied ? std::string() : d.device;
   facts->action = d.denied     ? AuditAction::kDenied
                   : d.redirect ? AuditAction::kDnsRewritten
                   : d.excluded ? AuditAction::kExcluded
                                : AuditAction::kBound;
-  if (d.denied) facts->rule = *d.denied;
+  facts->rule = d.denied.value_or("");
 }
 
 Prepared PrepareSocket(const Notification& n, int fd, HandlerEnv& env) {
@@ -150,6 +152,7 @@ std::optional<Handling> ApplyPolicy(PreparedSocket& s, HandlerEnv& env, SockAddr
     socklen_t len = sizeof(value);
     if (getsockopt(s.socket.get(), IPPROTO_IPV6, IPV6_V6ONLY, &value, &len) == 0) v6only = value;
   }
+  if (env.audit != nullptr && !env.audit->decided) env.audit->destination = FormatSockAddr(to);
   auto decision = env.policy.Decide(to, s.info.domain, v6only, s.info.stream());
   if (!decision) return Refuse(decision.error().code, what() + ": " + decision.error().context);
   NoteDecision(env.audit, to, *decision);
@@ -173,6 +176,33 @@ std::optional<Handling> ApplyPolicy(PreparedSocket& s, HandlerEnv& env, SockAddr
   return std::nullopt;
 }
 
+// Checks a connected socket's peer against --allow/--deny (one getpeername,
+// only with rules): a socket connected by a trapped connect was checked
+// then, but one connected outside the tree was not. Nothing for a socket
+// that is not connected.
+std::optional<Handling> CheckPeer(PreparedSocket& s, HandlerEnv& env, int fd) {
+  if (!env.policy.has_rules()) return std::nullopt;
+  sockaddr_storage peer{};
+  socklen_t len = sizeof(peer);
+  if (getpeername(s.socket.get(), reinterpret_cast<sockaddr*>(&peer), &len) != 0) {
+    return std::nullopt;
+  }
+  auto endpoint = EndpointOf(reinterpret_cast<sockaddr*>(&peer), len);
+  if (!endpoint) return std::nullopt;
+  std::optional<std::string> denied = env.policy.Refusal(*endpoint);
+  if (!denied) return std::nullopt;
+  if (env.audit != nullptr) {  // a refusal is what the event is about
+    env.audit->decided = true;
+    env.audit->destination = endpoint->ToString();
+    env.audit->rewritten.clear();
+    env.audit->device.clear();
+    env.audit->action = AuditAction::kDenied;
+    env.audit->rule = *denied;
+  }
+  return Refuse(env.policy.deny_errno(), "fd " + std::to_string(fd) + " connected to " +
+                                             endpoint->ToString() + ": denied (" + *denied + ")");
+}
+
 // For a send that names no destination: the socket was connected through a
 // trapped connect, which bound it. One that is still unbound (handed in from
 // outside) is bound to the interface.
@@ -185,28 +215,11 @@ std::optional<Handling> EnsureConnectedBinding(PreparedSocket& s, HandlerEnv& en
   if (s.info.device->empty()) {
     if (auto refused = EnsureBound(s, env, "fd " + std::to_string(fd))) return refused;
   }
-  std::optional<std::string> denied;
-  if (env.policy.has_rules()) {
-    // Connected by a trapped connect, which applied the rules: unless it
-    // came from outside the tree. Asking costs one call, only with rules.
-    sockaddr_storage peer{};
-    socklen_t len = sizeof(peer);
-    if (getpeername(s.socket.get(), reinterpret_cast<sockaddr*>(&peer), &len) == 0) {
-      if (auto endpoint = EndpointOf(reinterpret_cast<sockaddr*>(&peer), len)) {
-        denied = env.policy.Refusal(*endpoint);
-        if (denied) detail += " to " + endpoint->ToString();
-      }
-    }
-  }
+  if (auto refused = CheckPeer(s, env, fd)) return refused;
   if (env.audit != nullptr && !env.audit->decided) {
     env.audit->decided = true;
     env.audit->device = *s.info.device;
-    env.audit->action = denied ? AuditAction::kDenied : AuditAction::kBound;
-    if (denied) env.audit->rule = *denied;
-  }
-  if (denied) {
-    return Refuse(env.policy.deny_errno(),
-                  "fd " + std::to_string(fd) + detail + ": denied (" + *denied + ")");
+    env.audit->action = AuditAction::kBound;
   }
   if (env.describe) detail += " via " + *s.info.device;
   return std::nullopt;
@@ -216,8 +229,26 @@ std::optional<Handling> EnsureConnectedBinding(PreparedSocket& s, HandlerEnv& en
 std::optional<Handling> ApplyPolicyToMessage(PreparedSocket& s, HandlerEnv& env,
                                              OutgoingMessage& message, std::string& detail,
                                              int fd) {
-  if (message.name.len > 0) return ApplyPolicy(s, env, message.name, detail, fd);
-  return EnsureConnectedBinding(s, env, detail, fd);
+  if (message.name.len == 0) return EnsureConnectedBinding(s, env, detail, fd);
+  const bool unspec = message.name.storage.ss_family == AF_UNSPEC;
+  // A connected stream socket ignores the name, and an AF_INET6 datagram
+  // socket reads AF_UNSPEC as "no name": what counts is then the peer.
+  if (s.info.stream() || unspec) {
+    if (auto refused = CheckPeer(s, env, fd)) return refused;
+  }
+  if (!unspec) return ApplyPolicy(s, env, message.name, detail, fd);
+  // The kernel reads an AF_UNSPEC name as one of the socket's own family
+  // (IPv4 datagram and raw sockets; IPv6 raw sockets): decide on that
+  // reading, and send the program's name unless it was redirected.
+  SockAddr view = message.name;
+  const socklen_t need = s.info.domain == AF_INET ? sizeof(sockaddr_in) : kSin6LenRfc2133;
+  if (view.len >= need) view.storage.ss_family = static_cast<sa_family_t>(s.info.domain);
+  const SockAddr before = view;
+  if (auto refused = ApplyPolicy(s, env, view, detail, fd)) return refused;
+  if (view.len != before.len || std::memcmp(&view.storage, &before.storage, view.len) != 0) {
+    message.name = view;  // redirected (-d)
+  }
+  return std::nullopt;
 }
 
 // Resolves a unix socket path name in the program's view (with its
@@ -598,8 +629,13 @@ Handling HandleNotification(const Notification& n, HandlerEnv& env) {
       env.audit->action = AuditAction::kError;
     }
     const filter::SyscallSpec* spec = filter::FindSyscall(n.nr);
-    // Receives decide nothing about where packets go.
-    if (spec != nullptr && !filter::CanSend(spec->op)) env.audit->skip = true;
+    // Receives decide nothing about where packets go; routine refusals
+    // (clone3 for every new thread, so that the C library falls back to
+    // clone) are no decisions either.
+    if (spec != nullptr &&
+        (!filter::CanSend(spec->op) || (spec->op == filter::Op::kRefuse && spec->routine))) {
+      env.audit->skip = true;
+    }
   }
   return h;
 }

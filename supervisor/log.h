@@ -17,6 +17,7 @@ class Logger {
 
   void set_verbose(bool verbose) { verbose_ = verbose; }
   bool verbose() const { return verbose_; }
+  int fd() const { return fd_; }
 
   template <typename... Args>
   void Error(fmt::format_string<Args...> format, Args&&... args) {

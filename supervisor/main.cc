@@ -99,7 +99,9 @@ int main(int argc, char** argv) {
   }
   audit_config.text = options.verbose;
   audit_config.stats = options.stats;
-  bindsup::AuditLog audit(std::move(audit_config), log);
+  // On the heap: a writer stuck in a hung disk's write() is left behind at
+  // exit, and must not find its object destroyed (audit_log.h).
+  auto* audit = new bindsup::AuditLog(std::move(audit_config), log);
 
   bindsup::Config config;
   config.policy = {options.interface,
@@ -115,8 +117,8 @@ int main(int argc, char** argv) {
   if (options.grace_seconds) {
     config.grace = std::chrono::milliseconds(static_cast<long long>(*options.grace_seconds * 1000));
   }
-  bindsup::Supervisor supervisor(std::move(config), log, audit);
-  int status = supervisor.Run(options.command);
-  audit.Finish();
+  int status = bindsup::Supervisor(std::move(config), log, *audit).Run(options.command);
+  audit->Finish();
+  if (!audit->left_writer_behind()) delete audit;
   return status;
 }

@@ -87,7 +87,8 @@ Result<Decision> Policy::Decide(const SockAddr& to, int domain, bool v6only, boo
     return d;
   }
 
-  if (config_.loopback && !destination.is_loopback() &&
+  const bool unspecified = destination.bytes == IpAddress{}.bytes;  // the kernel: this host
+  if (config_.loopback && !destination.is_loopback() && !unspecified &&
       !AddressIsOn(destination, config_.interface)) {
     // A socket bound to lo reaches only lo's own addresses (not even this
     // host's others): the kernel would let the connect wait until it times

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <filesystem>
@@ -47,15 +48,26 @@ std::vector<pid_t> ChildrenOf(pid_t pid) {
 // Processes the kernel reparented to us (we are a child subreaper).
 std::vector<pid_t> DirectChildren() { return ChildrenOf(getpid()); }
 
-// Every process below bindsup, parents before children. Bounded: a tree
-// that forks faster than it can be walked is walked once.
-std::vector<pid_t> Descendants() {
-  std::vector<pid_t> out = DirectChildren();
+// Every process below bindsup as (parent, child), parents before children.
+// Bounded: a tree that forks faster than it can be walked is walked once.
+std::vector<std::pair<pid_t, pid_t>> Descendants() {
+  std::vector<std::pair<pid_t, pid_t>> out;
+  for (pid_t child : DirectChildren()) out.emplace_back(getpid(), child);
   for (size_t i = 0; i < out.size() && out.size() < 100000; ++i) {
-    std::vector<pid_t> more = ChildrenOf(out[i]);
-    out.insert(out.end(), more.begin(), more.end());
+    for (pid_t child : ChildrenOf(out[i].second)) out.emplace_back(out[i].second, child);
   }
   return out;
+}
+
+// Signals `pid` only if it is still `parent`'s child once a pidfd pins it:
+// between reading /proc and signalling, a grandchild can be reaped by its
+// own parent and its number reused by an unrelated process.
+void SignalChild(pid_t parent, pid_t pid, int sig) {
+  UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
+  if (!pidfd) return;
+  std::vector<pid_t> children = ChildrenOf(parent);
+  if (std::find(children.begin(), children.end(), pid) == children.end()) return;
+  syscall(SYS_pidfd_send_signal, pidfd.get(), sig, nullptr, 0);
 }
 
 }  // namespace
@@ -385,7 +397,7 @@ void Supervisor::SignalRemaining(int sig) {
     }
     return;
   }
-  for (pid_t pid : Descendants()) kill(pid, sig);
+  for (auto [parent, pid] : Descendants()) SignalChild(parent, pid, sig);
 }
 
 void Supervisor::MaybeFinish() {

@@ -135,6 +135,15 @@ TEST_F(Guard, RulesHoldWhereverTheDestinationComesFrom) {
   r = Under({"--deny", "10.200.0.1,fd00:200::1"},
             {ToolPath("escape"), "tfo", "sendto", kServer4, "8080"});
   EXPECT_NE(r.out.find("sendto-fastopen EPERM\n"), std::string::npos) << r.Describe();
+  // Names in forms the kernel accepts: AF_UNSPEC on an IPv4 datagram
+  // socket, a 24-byte sockaddr_in6.
+  r = Under({"--deny", "10.200.0.1,fd00:200::1"},
+            {ToolPath("escape"), "odd-names", kServer4, "8081"});
+  EXPECT_NE(r.out.find("sendto-unspec EPERM\n"), std::string::npos) << r.Describe();
+  r = Under({"--deny", "10.200.0.1,fd00:200::1"},
+            {ToolPath("escape"), "odd-names", kServer6, "8080"});
+  EXPECT_NE(r.out.find("sendto-rfc2133 EPERM\nconnect-rfc2133 EPERM\n"), std::string::npos)
+      << r.Describe();
   // A v4-mapped destination on an IPv6 socket.
   r = Probe({"--deny", "10.200.0.1"}, "tcp", "::ffff:10.200.0.1", "8080");
   EXPECT_EQ(r.out, kRefused) << r.Describe();
@@ -205,12 +214,15 @@ class AuditTrail : public Guard {
   }
 
   // One of each decision: bound (IPv4, IPv6), dns-rewritten (to the UDP
-  // server, which answers), excluded (loopback), denied, error (io_uring).
+  // server, which answers), excluded (loopback), denied, error (binding to
+  // another device), then bound again; io_uring and clone3 refusals are
+  // routine, not decisions.
   RunResult RunScenario(const std::vector<std::string>& extra) {
     std::string probe = ToolPath("probe");
     std::string script = probe + " tcp 10.200.0.1 8080; " + probe + " tcp fd00:200::1 8080; " +
                          probe + " udp 10.200.0.77 53; " + probe + " tcp 127.0.0.1 1; " + probe +
-                         " tcp 10.200.0.5 80; " + ToolPath("escape") + " io-uring; exit 0";
+                         " tcp 10.200.0.5 80; " + ToolPath("escape") + " io-uring; " +
+                         ToolPath("escape") + " bind-device name uplink1 10.200.0.1 8080; exit 0";
     std::vector<std::string> options{"-d",          "10.200.0.1:8081", "-x",
                                      "127.0.0.0/8", "--deny",          "10.200.0.5"};
     options.insert(options.end(), extra.begin(), extra.end());
@@ -238,7 +250,7 @@ TEST_F(AuditTrail, EveryDecisionIsAJsonLine) {
   std::stringstream text;
   text << in.rdbuf();
   std::vector<json> events = ParseLines(text.str());
-  ASSERT_EQ(events.size(), 6u) << text.str();
+  ASSERT_EQ(events.size(), 7u) << text.str();
 
   const std::regex time(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z)");
   struct Expected {
@@ -258,7 +270,8 @@ TEST_F(AuditTrail, EveryDecisionIsAJsonLine) {
        0},
       {"connect", "inet", "tcp", "127.0.0.1:1", nullptr, "lo", "excluded", ECONNREFUSED},
       {"connect", "inet", "tcp", "10.200.0.5:80", nullptr, nullptr, "denied", EPERM},
-      {"io_uring_setup", nullptr, nullptr, nullptr, nullptr, nullptr, "error", ENOSYS},
+      {"setsockopt", "inet", "tcp", nullptr, nullptr, nullptr, "error", EPERM},
+      {"connect", "inet", "tcp", "10.200.0.1:8080", nullptr, "uplink2", "bound", 0},
   };
   for (size_t i = 0; i < events.size(); ++i) {
     const json& e = events[i];
@@ -267,7 +280,7 @@ TEST_F(AuditTrail, EveryDecisionIsAJsonLine) {
     EXPECT_TRUE(std::regex_match(e["time"].get<std::string>(), time));
     EXPECT_GT(e["pid"].get<int>(), 0);
     EXPECT_EQ(e["tid"], e["pid"]);  // single-threaded programs
-    EXPECT_EQ(e["executable"], ToolPath(i == 5 ? "escape" : "probe"));
+    EXPECT_EQ(e["executable"], ToolPath(i >= 5 ? "escape" : "probe"));
     EXPECT_EQ(e["syscall"], x.syscall);
     EXPECT_EQ(e["family"], x.family ? json(x.family) : json(nullptr));
     EXPECT_EQ(e["protocol"], x.protocol ? json(x.protocol) : json(nullptr));
@@ -288,7 +301,7 @@ TEST_F(AuditTrail, EveryDecisionIsAJsonLine) {
 TEST_F(AuditTrail, StatsAndTextCarryTheSameEvents) {
   RunResult r = RunScenario({"--stats", "-v"});
   ASSERT_EQ(r.exit_code, 0) << r.Describe();
-  EXPECT_NE(r.err.find("bindsup: stats: 6 decision(s): bound 2, excluded 1, dns-rewritten 1, "
+  EXPECT_NE(r.err.find("bindsup: stats: 7 decision(s): bound 3, excluded 1, dns-rewritten 1, "
                        "denied 1, error 1\n"),
             std::string::npos)
       << r.Describe();
@@ -301,12 +314,13 @@ TEST_F(AuditTrail, StatsAndTextCarryTheSameEvents) {
            " to 10.200.0.77:53 DNS to 10.200.0.1:8081, via uplink2 -> return 0",
            " to 127.0.0.1:1 excluded, via lo -> fail ECONNREFUSED",
            " to 10.200.0.5:80: denied (--deny 10.200.0.5/32) -> fail EPERM",
-           "io_uring bypasses system-call supervision -> fail ENOSYS"}) {
+           "io_uring bypasses system-call supervision -> fail ENOSYS",
+           "setsockopt by " + ToolPath("escape")}) {
     EXPECT_NE(r.err.find(line), std::string::npos) << line << "\n" << r.Describe();
   }
   // JSON on stderr with "-".
   r = RunScenario({"--log", "-"});
-  EXPECT_EQ(ParseLines(r.err).size(), 6u) << r.Describe();
+  EXPECT_EQ(ParseLines(r.err).size(), 7u) << r.Describe();
 }
 
 TEST_F(AuditTrail, AnUnwritableLogIsAnError) {

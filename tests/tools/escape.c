@@ -287,6 +287,25 @@ static int unicast_if(const char* ifname, const char* host, int port) {
   return 0;
 }
 
+/* Names the kernel accepts in less usual forms: for an IPv4 HOST, a sendto
+ * whose name says AF_UNSPEC (IPv4 datagram sockets read it as AF_INET); for
+ * an IPv6 HOST, the 24-byte RFC 2133 sockaddr_in6 (no scope id), in a
+ * sendto and in a TCP connect. */
+static int odd_names(const char* host, int port) {
+  struct sockaddr_storage to;
+  socklen_t len = addr_of(host, port, &to);
+  int fd = udp_socket_for(&to);
+  if (to.ss_family == AF_INET) {
+    to.ss_family = AF_UNSPEC;
+    report("sendto-unspec", sendto(fd, "x", 1, 0, (struct sockaddr*)&to, len));
+  } else {
+    report("sendto-rfc2133", sendto(fd, "x", 1, 0, (struct sockaddr*)&to, 24));
+    int tcp = socket(AF_INET6, SOCK_STREAM, 0);
+    report("connect-rfc2133", connect(tcp, (struct sockaddr*)&to, 24));
+  }
+  return 0;
+}
+
 /* A sticky source route through HOP (IPv4 loose source route option, or an
  * IPv6 segment routing header), then a datagram to HOST:PORT; then the
  * option cleared and the datagram again. */
@@ -698,6 +717,7 @@ int main(int argc, char** argv) {
   }
   if (!strcmp(s, "bind-device")) { ARGS(4); return bind_device(argv[2], argv[3], argv[4], atoi(argv[5])); }
   if (!strcmp(s, "unicast-if")) { ARGS(3); return unicast_if(argv[2], argv[3], atoi(argv[4])); }
+  if (!strcmp(s, "odd-names")) { ARGS(2); return odd_names(argv[2], atoi(argv[3])); }
   if (!strcmp(s, "source-route")) { ARGS(3); return source_route(argv[2], argv[3], atoi(argv[4])); }
   if (!strcmp(s, "multicast-if")) { ARGS(3); return multicast_if(argv[2], argv[3], atoi(argv[4])); }
   if (!strcmp(s, "join")) { ARGS(2); return join(argv[2], argv[3]); }
