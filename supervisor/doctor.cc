@@ -526,7 +526,7 @@ std::uint32_t SuggestedMetric(std::optional<std::uint32_t> system_metric) {
 
 namespace {
 
-std::string FamilyName(int family) { return family == AF_INET ? "IPv4" : "IPv6"; }
+std::string FamilyLabel(int family) { return family == AF_INET ? "IPv4" : "IPv6"; }
 
 std::string Via(const IpAddress& gateway, int family) {
   return std::string(" via ") + (gateway.family != family ? "inet6 " : "") + gateway.ToString();
@@ -677,7 +677,7 @@ namespace {
 // family can leave.
 std::vector<CheckLine> RouteLines(const InterfaceState& state, const FamilyRoutes& routes,
                                   bool& works) {
-  const std::string family = FamilyName(routes.family);
+  const std::string family = FamilyLabel(routes.family);
   const std::string& name = state.name;
   const char* key = routes.family == AF_INET ? kRouteProbe4 : kRouteProbe6;
   std::vector<CheckLine> lines;
@@ -815,7 +815,7 @@ std::vector<CheckLine> InterfaceLines(const InterfaceState& state) {
       std::string& list = a.link_local() ? local : usable;
       list += (list.empty() ? "" : ", ") + a.ToString();
     }
-    const std::string label = FamilyName(family);
+    const std::string label = FamilyLabel(family);
     if (!usable.empty()) {
       any_usable = true;
       lines.push_back(

@@ -1,7 +1,11 @@
 #include "supervisor/interface_address.h"
 
 #include <ifaddrs.h>
+#include <net/if.h>
 #include <netinet/in.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 namespace bindsup {
 
@@ -19,6 +23,16 @@ bool AddressIsOn(const IpAddress& address, const std::string& interface) {
   }
   freeifaddrs(list);
   return found;
+}
+
+bool IsLoopback(const std::string& interface) {
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  ifreq request{};
+  interface.copy(request.ifr_name, IFNAMSIZ - 1);
+  bool loopback = ioctl(fd, SIOCGIFFLAGS, &request) == 0 && (request.ifr_flags & IFF_LOOPBACK) != 0;
+  close(fd);
+  return loopback;
 }
 
 }  // namespace bindsup

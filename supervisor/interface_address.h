@@ -1,4 +1,4 @@
-// Which addresses an interface holds.
+// What an interface is and which addresses it holds.
 #pragma once
 
 #include <string>
@@ -9,5 +9,8 @@ namespace bindsup {
 
 // Whether `address` (unmapped) is assigned to `interface` right now.
 bool AddressIsOn(const IpAddress& address, const std::string& interface);
+
+// Whether `interface` is a loopback device (IFF_LOOPBACK).
+bool IsLoopback(const std::string& interface);
 
 }  // namespace bindsup

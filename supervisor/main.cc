@@ -2,7 +2,6 @@
 #include <fcntl.h>
 #include <net/if.h>
 #include <netinet/in.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -38,17 +37,6 @@ void EnsureStandardDescriptors() {
 }
 
 void Print(const std::string& text) { fputs(text.c_str(), stdout); }
-
-// Whether `interface` is a loopback device (IFF_LOOPBACK).
-bool IsLoopback(const std::string& interface) {
-  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  ifreq request{};
-  interface.copy(request.ifr_name, IFNAMSIZ - 1);
-  bool loopback = ioctl(fd, SIOCGIFFLAGS, &request) == 0 && (request.ifr_flags & IFF_LOOPBACK) != 0;
-  close(fd);
-  return loopback;
-}
 
 }  // namespace
 
@@ -112,7 +100,7 @@ int main(int argc, char** argv) {
                    options.exclude,
                    bindsup::DestinationRules(options.allow, options.deny),
                    options.deny_errno,
-                   IsLoopback(options.interface)};
+                   bindsup::IsLoopback(options.interface)};
   config.bind_listeners = options.bind_listeners;
   if (options.grace_seconds) {
     config.grace = std::chrono::milliseconds(static_cast<long long>(*options.grace_seconds * 1000));
