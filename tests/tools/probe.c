@@ -376,6 +376,16 @@ static void semantics(const char* server, const char* blackhole, const char* uni
   int tries = 0;
   while (sendmsg(fd, &sm, MSG_DONTWAIT) > 0 && ++tries < 1000) {
   }
+  /* Full for good: the peer's receive window can still open a little as
+   * acknowledgements arrive, and whether the blocking send below then gets
+   * some bytes in depends on timing (on a loaded machine it differed between
+   * runs). Fill until nothing was taken for 100 ms (at most 2 s). */
+  for (int quiet = 0, rounds = 0; quiet < 2 && rounds < 40; ++rounds) {
+    usleep(50 * 1000);
+    int took = 0;
+    while (sendmsg(fd, &sm, MSG_DONTWAIT) > 0 && ++tries < 2000) took = 1;
+    quiet = took ? 0 : quiet + 1;
+  }
   said("stream-full", sendmsg(fd, &sm, MSG_DONTWAIT));
   setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
   start = now_ms();
