@@ -9,7 +9,10 @@
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <string>
+
+#include "supervisor/process_info.h"
 
 namespace bindsup {
 namespace {
@@ -66,17 +69,14 @@ bool SetIds(const Credentials& c, bool keep_root_saved) {
 Result<Credentials> ParseCredentials(std::string_view status) {
   Credentials c;
   int found = 0;
-  while (!status.empty()) {
-    size_t eol = status.find('\n');
-    std::string_view line = status.substr(0, eol);
-    status.remove_prefix(eol == std::string_view::npos ? status.size() : eol + 1);
-    size_t colon = line.find(':');
-    if (colon == std::string_view::npos) continue;
-    std::string_view key = line.substr(0, colon);
-    std::string_view value = line.substr(colon + 1);
+  std::optional<Error> bad;
+  ForEachStatusField(status, [&](std::string_view key, std::string_view value) {
     if (key == "Uid" || key == "Gid") {
       auto ids = Numbers<unsigned>(value);
-      if (ids.size() != 4) return Error{EINVAL, "parse /proc status " + std::string(key)};
+      if (ids.size() != 4) {
+        bad = Error{EINVAL, "parse /proc status " + std::string(key)};
+        return false;
+      }
       if (key == "Uid") {
         c.ruid = ids[0], c.euid = ids[1], c.suid = ids[2], c.fsuid = ids[3];
       } else {
@@ -88,26 +88,24 @@ Result<Credentials> ParseCredentials(std::string_view status) {
       ++found;
     } else if (key == "CapEff" || key == "CapPrm") {
       auto caps = Numbers<std::uint64_t>(value, 16);
-      if (caps.size() != 1) return Error{EINVAL, "parse /proc status " + std::string(key)};
+      if (caps.size() != 1) {
+        bad = Error{EINVAL, "parse /proc status " + std::string(key)};
+        return false;
+      }
       (key == "CapEff" ? c.cap_effective : c.cap_permitted) = caps[0];
       ++found;
     }
-  }
+    return true;
+  });
+  if (bad) return *bad;
   if (found != 5) return Error{EINVAL, "parse /proc status: credential fields missing"};
   return c;
 }
 
 Result<Credentials> ReadCredentials(pid_t tid) {
-  std::string path = "/proc/" + std::to_string(tid) + "/status";
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Error::FromErrno("open " + path);
-  std::string text;
-  std::array<char, 4096> buf;
-  ssize_t n;
-  while ((n = read(fd, buf.data(), buf.size())) > 0)
-    text.append(buf.data(), static_cast<size_t>(n));
-  close(fd);
-  return ParseCredentials(text);
+  auto status = ReadProcStatus(tid);
+  if (!status) return status.error();
+  return ParseCredentials(*status);
 }
 
 bool HoldsCapabilities() {

@@ -6,9 +6,12 @@
 
 #include <array>
 #include <charconv>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "supervisor/process_info.h"
 
 namespace bindsup {
 namespace {
@@ -35,28 +38,25 @@ bool SignalState::InterruptsCall() const {
 Result<SignalState> ParseSignalState(std::string_view status) {
   SignalState state;
   int found = 0;
-  while (!status.empty()) {
-    size_t eol = status.find('\n');
-    std::string_view line = status.substr(0, eol);
-    status.remove_prefix(eol == std::string_view::npos ? status.size() : eol + 1);
-    size_t colon = line.find(':');
-    if (colon == std::string_view::npos) continue;
-    std::string_view key = line.substr(0, colon);
-    std::string_view value = line.substr(colon + 1);
+  std::optional<Error> bad;
+  ForEachStatusField(status, [&](std::string_view key, std::string_view value) {
     std::uint64_t* field = nullptr;
     if (key == "SigPnd") field = &state.thread_pending;
     if (key == "ShdPnd") field = &state.process_pending;
     if (key == "SigBlk") field = &state.blocked;
     if (key == "SigIgn") field = &state.ignored;
     if (field != nullptr) {
-      if (!ParseHex(value, *field)) return Error{EINVAL, "parse /proc status " + std::string(key)};
+      if (!ParseHex(value, *field)) {
+        bad = Error{EINVAL, "parse /proc status " + std::string(key)};
+        return false;
+      }
       ++found;
     } else if (key == "Threads") {
-      while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
-        value.remove_prefix(1);
       std::from_chars(value.data(), value.data() + value.size(), state.threads);
     }
-  }
+    return true;
+  });
+  if (bad) return *bad;
   if (found != 4) return Error{EINVAL, "parse /proc status: signal fields missing"};
   return state;
 }
@@ -127,18 +127,9 @@ Status Target::WriteScattered(std::span<const iovec> remote,
 }
 
 Result<SignalState> Target::ReadSignalState() const {
-  std::string path = "/proc/" + std::to_string(tid_) + "/status";
-  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return Error::FromErrno("open " + path);
-  std::array<char, 4096> buf;
-  std::string text;
-  for (;;) {
-    ssize_t n = read(fd.get(), buf.data(), buf.size());
-    if (n < 0) return Error::FromErrno("read " + path);
-    if (n == 0) break;
-    text.append(buf.data(), static_cast<size_t>(n));
-  }
-  return ParseSignalState(text);
+  auto status = ReadProcStatus(tid_);
+  if (!status) return status.error();
+  return ParseSignalState(*status);
 }
 
 Status Target::SendSignal(int sig) const {
