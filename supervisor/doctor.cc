@@ -877,7 +877,27 @@ void Print(std::FILE* out, const std::vector<CheckLine>& lines) {
 
 }  // namespace
 
-int RunChecks(const std::string& interface, std::FILE* out) {
+std::vector<CheckLine> SourceLines(const InterfaceState& state,
+                                   const std::vector<IpAddress>& sources) {
+  std::vector<CheckLine> lines;
+  for (const IpAddress& source : sources) {
+    bool on = std::any_of(state.addresses.begin(), state.addresses.end(),
+                          [&](const InterfaceAddress& a) { return a.address == source; });
+    if (on) {
+      lines.push_back(
+          {Mark::kOk, "source address " + source.ToString() + " is on " + state.name, {}});
+    } else {
+      lines.push_back({Mark::kFail,
+                       "source address " + source.ToString() + " is not on " + state.name +
+                           ": bindsup refuses to start with it (-s)",
+                       {"add it (ip address add " + source.ToString() + "/PREFIX dev " +
+                        state.name + ") or give one of the interface's addresses"}});
+    }
+  }
+  return lines;
+}
+
+int RunChecks(const std::string& interface, const std::vector<IpAddress>& sources, std::FILE* out) {
   std::vector<CheckLine> all;
   auto section = [&](const std::string& title, std::vector<CheckLine> lines) {
     std::fputs((title + "\n").c_str(), out);
@@ -891,7 +911,11 @@ int RunChecks(const std::string& interface, std::FILE* out) {
           KernelLines(ProbeKernel(std::chrono::milliseconds(5000)), ReadPtraceScope()));
   section("Privileges (uid " + std::to_string(geteuid()) + "):",
           PrivilegeLines(CurrentPrivileges()));
-  section("Interface " + interface + ":", InterfaceLines(InspectInterface(interface)));
+  const InterfaceState state = InspectInterface(interface);
+  std::vector<CheckLine> lines = InterfaceLines(state);
+  std::vector<CheckLine> source_lines = SourceLines(state, sources);
+  lines.insert(lines.end(), source_lines.begin(), source_lines.end());
+  section("Interface " + interface + ":", std::move(lines));
 
   int failed = 0;
   for (const CheckLine& line : all) failed += line.mark == Mark::kFail ? 1 : 0;

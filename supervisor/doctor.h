@@ -152,6 +152,11 @@ InterfaceState InspectInterface(const std::string& name);
 
 std::vector<CheckLine> InterfaceLines(const InterfaceState& state);
 
+// -s/--source-ip: each address must be one of the interface's, or bindsup
+// refuses to start (exit 125). No lines without sources.
+std::vector<CheckLine> SourceLines(const InterfaceState& state,
+                                   const std::vector<IpAddress>& sources);
+
 // The metric for a route through the interface that only bound traffic
 // uses: above `system_metric`, the metric of the route other traffic uses
 // (nullopt if there is none), and at least 1000.
@@ -167,8 +172,8 @@ std::string RouteSuggestion(const std::string& interface, int family,
 
 // ------------------------------------------------------------------- all
 
-// Runs every check for `interface`, writes the checklist to `out`, and
-// returns the exit status (CheckExitStatus).
-int RunChecks(const std::string& interface, std::FILE* out);
+// Runs every check for `interface` (and the -s `sources`), writes the
+// checklist to `out`, and returns the exit status (CheckExitStatus).
+int RunChecks(const std::string& interface, const std::vector<IpAddress>& sources, std::FILE* out);
 
 }  // namespace bindsup

@@ -387,6 +387,21 @@ TEST(Doctor, PtraceWithoutSetpcapFails) {
   EXPECT_EQ(Count(PrivilegeLines({true, true, false, false}), Mark::kFail), 0);
 }
 
+TEST(Doctor, SourceAddressesMustBeOnTheInterface) {
+  InterfaceState state;
+  state.name = "wg0";
+  state.addresses.push_back({*ParseIp("10.8.0.2"), 24});
+  EXPECT_TRUE(SourceLines(state, {}).empty());
+  auto ok = SourceLines(state, {*ParseIp("10.8.0.2")});
+  ASSERT_EQ(ok.size(), 1u);
+  EXPECT_EQ(ok[0].mark, Mark::kOk);
+  auto bad = SourceLines(state, {*ParseIp("10.8.0.2"), *ParseIp("fd00::2")});
+  ASSERT_EQ(bad.size(), 2u);
+  EXPECT_EQ(bad[1].mark, Mark::kFail);
+  EXPECT_TRUE(Contains(bad[1].text, "source address fd00::2 is not on wg0")) << bad[1].text;
+  EXPECT_EQ(CheckExitStatus(bad), 1);
+}
+
 // ----------------------------------------------------- route lookup (netlink)
 
 // Loopback routes exist in every network namespace, and nothing is sent.

@@ -56,8 +56,13 @@ int main(int argc, char** argv) {
     case bindsup::Action::kVersion:
       Print(bindsup::VersionText());
       return 0;
-    case bindsup::Action::kCheck:
-      return bindsup::RunChecks(parsed->options.interface, stdout);
+    case bindsup::Action::kCheck: {
+      std::vector<bindsup::IpAddress> sources;
+      for (const auto& source : {parsed->options.source4, parsed->options.source6}) {
+        if (source) sources.push_back(*source);
+      }
+      return bindsup::RunChecks(parsed->options.interface, sources, stdout);
+    }
     case bindsup::Action::kRun:
       break;
   }

@@ -104,6 +104,18 @@ TEST_F(Doctor, HealthyInterfacePasses) {
   EXPECT_TRUE(Has(r.out, "[info] CAP_SYS_ADMIN: yes")) << r.Describe();
 }
 
+// -s: what bindsup would refuse at start (exit 125), --check fails too.
+TEST_F(Doctor, SourceAddressesAreChecked) {
+  RunResult ok = lab_->InClient({Bindsup(), "--check", "-i", "uplink2", "-s", "10.201.2.3"});
+  EXPECT_EQ(ok.exit_code, 0) << ok.Describe();
+  EXPECT_TRUE(Has(ok.out, "[ ok ] source address 10.201.2.3 is on uplink2\n")) << ok.Describe();
+  RunResult bad = lab_->InClient({Bindsup(), "--check", "-i", "uplink2", "-s", kUplink1v4});
+  EXPECT_EQ(bad.exit_code, 1) << bad.Describe();
+  EXPECT_TRUE(Has(bad.out, "[FAIL] source address 10.201.1.2 is not on uplink2")) << bad.Describe();
+  RunResult run = lab_->InClient({Bindsup(), "-i", "uplink2", "-s", kUplink1v4, "--", "true"});
+  EXPECT_EQ(run.exit_code, 125) << run.Describe();
+}
+
 TEST_F(Doctor, TheSecondUplinkPassesAndSaysWhereOtherTrafficGoes) {
   RunResult r = Check("uplink2");
   EXPECT_EQ(r.exit_code, 0) << r.Describe();
