@@ -203,15 +203,7 @@ Result<Prefix> ParsePrefix(std::string_view text) {
 }
 
 Result<std::vector<Prefix>> ParsePrefixList(std::string_view text) {
-  std::vector<Prefix> out;
-  for (;;) {
-    size_t comma = text.find(',');
-    auto p = ParsePrefix(text.substr(0, comma));
-    if (!p) return p.error();
-    out.push_back(*p);
-    if (comma == std::string_view::npos) return out;
-    text.remove_prefix(comma + 1);
-  }
+  return ParseCommaList(text, ParsePrefix);
 }
 
 std::optional<Endpoint> EndpointOf(const sockaddr* addr, socklen_t len) {

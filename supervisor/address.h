@@ -11,6 +11,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "supervisor/result.h"
@@ -61,6 +63,22 @@ Result<Prefix> ParsePrefix(std::string_view text);
 // A comma-separated list of prefixes; spaces around items are ignored, an
 // empty item is an error.
 Result<std::vector<Prefix>> ParsePrefixList(std::string_view text);
+
+// Each comma-separated item of `text` through `parse` (a function from
+// std::string_view to Result<T>); the first item it refuses is the error.
+template <typename Parse>
+auto ParseCommaList(std::string_view text, Parse parse)
+    -> Result<std::vector<std::decay_t<decltype(parse(text).value())>>> {
+  std::vector<std::decay_t<decltype(parse(text).value())>> out;
+  for (;;) {
+    size_t comma = text.find(',');
+    auto item = parse(text.substr(0, comma));
+    if (!item) return item.error();
+    out.push_back(std::move(*item));
+    if (comma == std::string_view::npos) return out;
+    text.remove_prefix(comma + 1);
+  }
+}
 
 // The length of an RFC 2133 sockaddr_in6 (without sin6_scope_id), which the
 // kernel accepts.

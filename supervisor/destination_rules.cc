@@ -82,15 +82,7 @@ Result<DestinationRule> ParseDestinationRule(std::string_view text) {
 }
 
 Result<std::vector<DestinationRule>> ParseDestinationRules(std::string_view text) {
-  std::vector<DestinationRule> out;
-  for (;;) {
-    size_t comma = text.find(',');
-    auto rule = ParseDestinationRule(text.substr(0, comma));
-    if (!rule) return rule.error();
-    out.push_back(*rule);
-    if (comma == std::string_view::npos) return out;
-    text.remove_prefix(comma + 1);
-  }
+  return ParseCommaList(text, ParseDestinationRule);
 }
 
 std::optional<std::string> DestinationRules::Refusal(const Endpoint& destination) const {

@@ -11,15 +11,8 @@ namespace {
 
 using std::chrono::milliseconds;
 
-class Addressing : public ::testing::Test {
+class Addressing : public InLab<> {
  protected:
-  void SetUp() override {
-    BINDSUP_REQUIRE_ROOT();
-    std::string error;
-    lab_ = Lab::Create(&error);
-    ASSERT_NE(lab_, nullptr) << error;
-  }
-
   // curl under bindsup with `options`; the address the server saw.
   std::string Seen(const std::vector<std::string>& options, const std::string& url,
                    const std::vector<std::string>& curl_options = {}) {
@@ -33,8 +26,6 @@ class Addressing : public ::testing::Test {
     std::vector<std::string> peers = Peers(r.out);
     return peers.size() == 1 ? peers[0] : r.out;
   }
-
-  std::unique_ptr<Lab> lab_;
 };
 
 // ------------------------------------------------------------ source address

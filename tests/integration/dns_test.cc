@@ -62,13 +62,11 @@ std::vector<Case> Cases() {
   return out;
 }
 
-class DnsOverride : public ::testing::TestWithParam<Case> {
+class DnsOverride : public InLab<::testing::TestWithParam<Case>> {
  protected:
   void SetUp() override {
-    BINDSUP_REQUIRE_ROOT();
-    std::string error;
-    lab_ = Lab::Create(&error);
-    ASSERT_NE(lab_, nullptr) << error;
+    InLab::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
     lab_->UseResolver(GetParam().resolver.family);
   }
 
@@ -89,8 +87,6 @@ class DnsOverride : public ::testing::TestWithParam<Case> {
       EXPECT_TRUE(FromUplink2(from)) << q;
     }
   }
-
-  std::unique_ptr<Lab> lab_;
 };
 
 TEST_P(DnsOverride, WithoutBindsupTheSystemResolverAnswers) {
@@ -126,15 +122,8 @@ INSTANTIATE_TEST_SUITE_P(Resolvers, DnsOverride, ::testing::ValuesIn(Cases()),
                                   param_info.param.resolver.family;
                          });
 
-class DnsOverrideTcp : public ::testing::Test {
+class DnsOverrideTcp : public InLab<> {
  protected:
-  void SetUp() override {
-    BINDSUP_REQUIRE_ROOT();
-    std::string error;
-    lab_ = Lab::Create(&error);
-    ASSERT_NE(lab_, nullptr) << error;
-  }
-  std::unique_ptr<Lab> lab_;
 };
 
 // big.bindsup has 100 records: too big for a UDP answer, so resolvers retry

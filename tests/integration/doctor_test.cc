@@ -61,15 +61,8 @@ void ExpectKernelOk(const RunResult& r) {
   }
 }
 
-class Doctor : public ::testing::Test {
+class Doctor : public InLab<> {
  protected:
-  void SetUp() override {
-    BINDSUP_REQUIRE_ROOT();
-    std::string error;
-    lab_ = Lab::Create(&error);
-    ASSERT_NE(lab_, nullptr) << error;
-  }
-
   RunResult Check(const std::string& interface) const {
     return lab_->InClient({Bindsup(), "--check", "-i", interface});
   }
@@ -79,8 +72,6 @@ class Doctor : public ::testing::Test {
     RunResult r = lab_->InClient(Words(command));
     ASSERT_EQ(r.exit_code, 0) << command << ": " << r.Describe();
   }
-
-  std::unique_ptr<Lab> lab_;
 };
 
 TEST_F(Doctor, HealthyInterfacePasses) {

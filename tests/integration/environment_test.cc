@@ -7,15 +7,8 @@
 namespace bindsup::testing {
 namespace {
 
-class Environment : public ::testing::Test {
+class Environment : public InLab<> {
  protected:
-  void SetUp() override {
-    BINDSUP_REQUIRE_ROOT();
-    std::string error;
-    lab_ = Lab::Create(&error);
-    ASSERT_NE(lab_, nullptr) << error;
-  }
-
   RunResult Run(const std::vector<std::string>& env, const std::vector<std::string>& argv) {
     RunOptions options;
     options.env = env;
@@ -32,8 +25,6 @@ class Environment : public ::testing::Test {
     std::vector<std::string> peers = Peers(r.out);
     return r.exit_code == 0 && peers.size() == 1 ? peers[0] : r.Describe();
   }
-
-  std::unique_ptr<Lab> lab_;
 };
 
 std::vector<std::string> With(std::vector<std::string> a, const std::vector<std::string>& b) {

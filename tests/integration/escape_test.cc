@@ -33,13 +33,11 @@ std::string Join(const std::vector<std::string>& lines) {
   return out;
 }
 
-class Escape : public ::testing::Test {
+class Escape : public InLab<> {
  protected:
   void SetUp() override {
-    BINDSUP_REQUIRE_ROOT();
-    std::string error;
-    lab_ = Lab::Create(&error);
-    ASSERT_NE(lab_, nullptr) << error;
+    InLab::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
     uplink1_ = std::make_unique<Capture>(*lab_, "r1");
     uplink2_ = std::make_unique<Capture>(*lab_, "r2");
   }
@@ -75,7 +73,6 @@ class Escape : public ::testing::Test {
     }
   }
 
-  std::unique_ptr<Lab> lab_;
   std::unique_ptr<Capture> uplink1_;
   std::unique_ptr<Capture> uplink2_;
 };

@@ -13,15 +13,8 @@ namespace {
 
 using std::chrono::milliseconds;
 
-class FailClosed : public ::testing::Test {
+class FailClosed : public InLab<> {
  protected:
-  void SetUp() override {
-    BINDSUP_REQUIRE_ROOT();
-    std::string error;
-    lab_ = Lab::Create(&error);
-    ASSERT_NE(lab_, nullptr) << error;
-  }
-
   // Starts a probe under bindsup that connects when told to; runs `change`
   // on the lab first; returns the probe's output after the attempt.
   std::string ConnectAfter(const std::vector<std::string>& change) {
@@ -41,7 +34,6 @@ class FailClosed : public ::testing::Test {
     return r.out;
   }
 
-  std::unique_ptr<Lab> lab_;
   long uplink1_before_ = -1;
 };
 

@@ -27,15 +27,8 @@ bool Saw(const std::vector<std::string>& lines, const std::string& text) {
                      [&](const std::string& l) { return l.find(text) != std::string::npos; });
 }
 
-class Guard : public ::testing::Test {
+class Guard : public InLab<> {
  protected:
-  void SetUp() override {
-    BINDSUP_REQUIRE_ROOT();
-    std::string error;
-    lab_ = Lab::Create(&error);
-    ASSERT_NE(lab_, nullptr) << error;
-  }
-
   RunResult Under(const std::vector<std::string>& options, const std::vector<std::string>& argv) {
     std::vector<std::string> full{Bindsup(), "-i", "uplink2"};
     full.insert(full.end(), options.begin(), options.end());
@@ -48,8 +41,6 @@ class Guard : public ::testing::Test {
                   const std::string& address, const std::string& port) {
     return Under(options, {ToolPath("probe"), mode, address, port});
   }
-
-  std::unique_ptr<Lab> lab_;
 };
 
 TEST_F(Guard, AllowPermitsOnlyTheListedDestinations) {

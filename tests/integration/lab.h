@@ -28,6 +28,18 @@ inline constexpr char kUplink2v6[] = "fd00:201:2::2";
     if (geteuid() != 0) GTEST_SKIP() << "needs root (network namespaces)"; \
   } while (0)
 
+class Lab;
+
+// A test fixture with a fresh lab in lab_: skipped without root, failed when
+// the lab cannot be built. A fixture that needs more overrides SetUp(),
+// calls InLab::SetUp() and returns early if IsSkipped() || HasFatalFailure().
+template <typename Base = ::testing::Test>
+class InLab : public Base {
+ protected:
+  void SetUp() override;
+  std::unique_ptr<Lab> lab_;
+};
+
 class Lab {
  public:
   // Builds a fresh lab; nullptr (with the reason in `error`) on failure.
@@ -62,6 +74,14 @@ class Lab {
   explicit Lab(std::string name) : name_(std::move(name)) {}
   std::string name_;
 };
+
+template <typename Base>
+void InLab<Base>::SetUp() {
+  BINDSUP_REQUIRE_ROOT();
+  std::string error;
+  lab_ = Lab::Create(&error);
+  ASSERT_NE(lab_, nullptr) << error;
+}
 
 // Path of the bindsup binary under test.
 std::string Bindsup();

@@ -11,15 +11,8 @@
 namespace bindsup::testing {
 namespace {
 
-class Microsocks : public ::testing::Test {
+class Microsocks : public InLab<> {
  protected:
-  void SetUp() override {
-    BINDSUP_REQUIRE_ROOT();
-    std::string error;
-    lab_ = Lab::Create(&error);
-    ASSERT_NE(lab_, nullptr) << error;
-  }
-
   // Starts microsocks in the client namespace, optionally under bindsup.
   std::unique_ptr<Background> Start(const std::vector<std::string>& bindsup_args) {
     std::vector<std::string> argv = bindsup_args;
@@ -37,8 +30,6 @@ class Microsocks : public ::testing::Test {
     }
     return r;
   }
-
-  std::unique_ptr<Lab> lab_;
 };
 
 TEST_F(Microsocks, WithoutBindsupItConnectsThroughTheDefaultRoute) {

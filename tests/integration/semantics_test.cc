@@ -15,13 +15,11 @@ namespace {
 
 using std::chrono::milliseconds;
 
-class Semantics : public ::testing::Test {
+class Semantics : public InLab<> {
  protected:
   void SetUp() override {
-    BINDSUP_REQUIRE_ROOT();
-    std::string error;
-    lab_ = Lab::Create(&error);
-    ASSERT_NE(lab_, nullptr) << error;
+    InLab::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
     char dir[] = "/tmp/bindsup-sem-XXXXXX";
     ASSERT_NE(mkdtemp(dir), nullptr);
     dir_ = dir;
@@ -31,7 +29,6 @@ class Semantics : public ::testing::Test {
     if (!dir_.empty()) RunProgram({"rm", "-rf", dir_});
   }
 
-  std::unique_ptr<Lab> lab_;
   std::string dir_;
 };
 

@@ -9,13 +9,11 @@
 namespace bindsup::testing {
 namespace {
 
-class Unprivileged : public ::testing::Test {
+class Unprivileged : public InLab<> {
  protected:
   void SetUp() override {
-    BINDSUP_REQUIRE_ROOT();
-    std::string error;
-    lab_ = Lab::Create(&error);
-    ASSERT_NE(lab_, nullptr) << error;
+    InLab::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
     char dir[] = "/tmp/bindsup-nobody-XXXXXX";
     ASSERT_NE(mkdtemp(dir), nullptr);
     dir_ = dir;
@@ -42,7 +40,6 @@ class Unprivileged : public ::testing::Test {
     return lab_->InClient(full);
   }
 
-  std::unique_ptr<Lab> lab_;
   std::string dir_;
 };
 
