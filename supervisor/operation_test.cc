@@ -13,6 +13,7 @@
 #include <cstring>
 #include <string>
 #include <variant>
+#include <vector>
 
 namespace bindsup {
 namespace {
@@ -193,81 +194,83 @@ TEST(SendOperation, BrokenPipeRaisesSigpipeInTheThread) {
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
 }
 
-TEST(SendMmsgOperation, SendsAllAndWritesLengthsBack) {
-  Target t = Self();
-  UniqueFd receiver(socket(AF_INET, SOCK_DGRAM, 0));
-  SockAddr any = LoopbackAddr(0);
-  ASSERT_EQ(bind(receiver.get(), any.get(), any.len), 0);
-  SockAddr to = LoopbackAddr(PortOf(receiver.get()));
-  char payload[3][4] = {"a", "bb", "ccc"};
-  iovec iov[3];
-  mmsghdr vec[3]{};
-  for (int i = 0; i < 3; ++i) {
-    iov[i] = {payload[i], static_cast<size_t>(i + 1)};
-    vec[i].msg_hdr.msg_name = &to.storage;
-    vec[i].msg_hdr.msg_namelen = to.len;
-    vec[i].msg_hdr.msg_iov = &iov[i];
-    vec[i].msg_hdr.msg_iovlen = 1;
+// `n` datagrams of 1..n bytes ("a", "bb", ...) to a receiver on loopback, as
+// a program's mmsghdr array.
+struct Batch {
+  explicit Batch(int n)
+      : receiver(socket(AF_INET, SOCK_DGRAM, 0)),
+        payloads(static_cast<size_t>(n)),
+        iov(static_cast<size_t>(n)),
+        vec(static_cast<size_t>(n)) {
+    SockAddr any = LoopbackAddr(0);
+    EXPECT_EQ(bind(receiver.get(), any.get(), any.len), 0);
+    to = LoopbackAddr(PortOf(receiver.get()));
+    for (size_t i = 0; i < vec.size(); ++i) {
+      payloads[i] = std::string(i + 1, static_cast<char>('a' + i));
+      iov[i] = {payloads[i].data(), payloads[i].size()};
+      vec[i].msg_hdr.msg_name = &to.storage;
+      vec[i].msg_hdr.msg_namelen = to.len;
+      vec[i].msg_hdr.msg_iov = &iov[i];
+      vec[i].msg_hdr.msg_iovlen = 1;
+    }
   }
-  auto messages = CopyMmsghdrs(t, reinterpret_cast<std::uint64_t>(vec), 3);
-  ASSERT_TRUE(messages.ok());
+  std::uint64_t address() const { return reinterpret_cast<std::uint64_t>(vec.data()); }
+  // The size of the next datagram the receiver has, or -1.
+  ssize_t Received() {
+    char got[16];
+    return recv(receiver.get(), got, sizeof(got), MSG_DONTWAIT);
+  }
+
+  UniqueFd receiver;
+  SockAddr to;
+  std::vector<std::string> payloads;
+  std::vector<iovec> iov;
+  std::vector<mmsghdr> vec;
+};
+
+// Copies `batch` from this process and performs it from `sender`.
+Verdict SendBatch(const Batch& batch, int sender) {
+  auto messages = CopyMmsghdrs(Self(), batch.address(), static_cast<unsigned>(batch.vec.size()));
+  EXPECT_TRUE(messages.ok());
+  if (!messages.ok()) return Fail{EIO};
+  SendMmsgOperation op(Self(), Dup(sender), Info(sender), std::move(*messages), 0, batch.address());
+  return Drive(op);
+}
+
+TEST(SendMmsgOperation, SendsAllAndWritesLengthsBack) {
+  Batch batch(3);
   UniqueFd sender(socket(AF_INET, SOCK_DGRAM, 0));
-  SendMmsgOperation op(Self(), Dup(sender.get()), Info(sender.get()), std::move(*messages), 0,
-                       reinterpret_cast<std::uint64_t>(vec));
-  Verdict v = Drive(op);
+  Verdict v = SendBatch(batch, sender.get());
   ASSERT_TRUE(std::holds_alternative<Return>(v)) << Describe(v);
   EXPECT_EQ(std::get<Return>(v).value, 3);
-  for (int i = 0; i < 3; ++i) EXPECT_EQ(vec[i].msg_len, static_cast<unsigned>(i + 1));
-  char got[8];
-  EXPECT_EQ(recv(receiver.get(), got, sizeof(got), MSG_DONTWAIT), 1);
-  EXPECT_EQ(recv(receiver.get(), got, sizeof(got), MSG_DONTWAIT), 2);
-  EXPECT_EQ(recv(receiver.get(), got, sizeof(got), MSG_DONTWAIT), 3);
+  for (size_t i = 0; i < 3; ++i) EXPECT_EQ(batch.vec[i].msg_len, i + 1);
+  EXPECT_EQ(batch.Received(), 1);
+  EXPECT_EQ(batch.Received(), 2);
+  EXPECT_EQ(batch.Received(), 3);
 }
 
 // One unreadable payload in the middle: the messages before it are sent (in
 // one batch), and the call returns their count, as the kernel's does.
 TEST(SendMmsgOperation, AFaultStopsTheBatchWhereTheKernelWould) {
-  Target t = Self();
-  UniqueFd receiver(socket(AF_INET, SOCK_DGRAM, 0));
-  SockAddr any = LoopbackAddr(0);
-  ASSERT_EQ(bind(receiver.get(), any.get(), any.len), 0);
-  SockAddr to = LoopbackAddr(PortOf(receiver.get()));
-  char payload[4][5] = {"a", "bb", "ccc", "dddd"};
-  iovec iov[4];
-  mmsghdr vec[4]{};
-  for (int i = 0; i < 4; ++i) {
-    iov[i] = {payload[i], static_cast<size_t>(i + 1)};
-    vec[i].msg_hdr.msg_name = &to.storage;
-    vec[i].msg_hdr.msg_namelen = to.len;
-    vec[i].msg_hdr.msg_iov = &iov[i];
-    vec[i].msg_hdr.msg_iovlen = 1;
-  }
-  iov[2].iov_base = reinterpret_cast<void*>(16);  // unreadable
-  auto messages = CopyMmsghdrs(t, reinterpret_cast<std::uint64_t>(vec), 4);
-  ASSERT_TRUE(messages.ok());
+  Batch batch(4);
+  batch.iov[2].iov_base = reinterpret_cast<void*>(16);  // unreadable
   UniqueFd sender(socket(AF_INET, SOCK_DGRAM, 0));
-  SendMmsgOperation op(Self(), Dup(sender.get()), Info(sender.get()), std::move(*messages), 0,
-                       reinterpret_cast<std::uint64_t>(vec));
-  Verdict v = Drive(op);
+  Verdict v = SendBatch(batch, sender.get());
   ASSERT_TRUE(std::holds_alternative<Return>(v)) << Describe(v);
   EXPECT_EQ(std::get<Return>(v).value, 2);
-  EXPECT_EQ(vec[0].msg_len, 1u);
-  EXPECT_EQ(vec[1].msg_len, 2u);
-  EXPECT_EQ(vec[2].msg_len, 0u);
-  char got[8];
-  EXPECT_EQ(recv(receiver.get(), got, sizeof(got), MSG_DONTWAIT), 1);
-  EXPECT_EQ(recv(receiver.get(), got, sizeof(got), MSG_DONTWAIT), 2);
-  EXPECT_EQ(recv(receiver.get(), got, sizeof(got), MSG_DONTWAIT), -1) << "nothing after the fault";
+  EXPECT_EQ(batch.vec[0].msg_len, 1u);
+  EXPECT_EQ(batch.vec[1].msg_len, 2u);
+  EXPECT_EQ(batch.vec[2].msg_len, 0u);
+  EXPECT_EQ(batch.Received(), 1);
+  EXPECT_EQ(batch.Received(), 2);
+  EXPECT_EQ(batch.Received(), -1) << "nothing after the fault";
 
   // The fault first: nothing is sent, and the call fails as the kernel's.
-  iov[0].iov_base = reinterpret_cast<void*>(16);
-  auto again = CopyMmsghdrs(t, reinterpret_cast<std::uint64_t>(vec), 4);
-  ASSERT_TRUE(again.ok());
-  SendMmsgOperation first(Self(), Dup(sender.get()), Info(sender.get()), std::move(*again), 0,
-                          reinterpret_cast<std::uint64_t>(vec));
-  Verdict f = Drive(first);
+  batch.iov[0].iov_base = reinterpret_cast<void*>(16);
+  Verdict f = SendBatch(batch, sender.get());
   ASSERT_TRUE(std::holds_alternative<Fail>(f)) << Describe(f);
   EXPECT_EQ(std::get<Fail>(f).error, EFAULT);
+  EXPECT_EQ(batch.Received(), -1);
 }
 
 }  // namespace
