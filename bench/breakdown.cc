@@ -25,13 +25,13 @@
 #include <functional>
 #include <string>
 
+#include "base/unique_fd.h"
 #include "filter/filter.h"
-#include "supervisor/binding.h"
-#include "supervisor/policy.h"
-#include "supervisor/sockaddr.h"
-#include "supervisor/socket_info.h"
-#include "supervisor/target.h"
-#include "supervisor/unique_fd.h"
+#include "supervisor/net/sockaddr.h"
+#include "supervisor/operations/binding.h"
+#include "supervisor/policy/policy.h"
+#include "supervisor/program/socket_info.h"
+#include "supervisor/program/target.h"
 
 namespace {
 

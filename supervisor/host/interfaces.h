@@ -1,0 +1,16 @@
+// What an interface is and which addresses it holds.
+#pragma once
+
+#include <string>
+
+#include "supervisor/net/address.h"
+
+namespace bindsup {
+
+// Whether `address` (unmapped) is assigned to `interface` right now.
+bool AddressIsOn(const IpAddress& address, const std::string& interface);
+
+// Whether `interface` is a loopback device (IFF_LOOPBACK).
+bool IsLoopback(const std::string& interface);
+
+}  // namespace bindsup

@@ -1,0 +1,38 @@
+// Socket addresses copied out of the program's memory.
+#pragma once
+
+#include <sys/socket.h>
+
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "base/result.h"
+
+namespace bindsup {
+
+class Target;
+
+// A socket address owned by the supervisor.
+struct SockAddr {
+  sockaddr_storage storage{};
+  socklen_t len = 0;
+
+  sa_family_t family() const { return len >= sizeof(sa_family_t) ? storage.ss_family : AF_UNSPEC; }
+  const sockaddr* get() const { return reinterpret_cast<const sockaddr*>(&storage); }
+  std::span<const std::byte> bytes() const {
+    return {reinterpret_cast<const std::byte*>(&storage), len};
+  }
+};
+
+// Copies the address argument of connect()/sendto() like the kernel's
+// move_addr_to_kernel(): a length above sizeof(sockaddr_storage) is EINVAL,
+// an unreadable address EFAULT, a zero length gives an empty address.
+Result<SockAddr> CopySockAddr(const Target& target, std::uint64_t addr, std::uint64_t len);
+
+// Human-readable form for logs: "10.0.0.1:80", "[fd00::1]:53", "unix:/run/x",
+// "unix:@abstract", "AF_UNSPEC", "family 38".
+std::string FormatSockAddr(const sockaddr* addr, socklen_t len);
+inline std::string FormatSockAddr(const SockAddr& a) { return FormatSockAddr(a.get(), a.len); }
+
+}  // namespace bindsup

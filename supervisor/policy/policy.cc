@@ -1,0 +1,105 @@
+#include "supervisor/policy/policy.h"
+
+#include <netinet/in.h>
+
+#include <cstring>
+
+#include "supervisor/host/interfaces.h"
+#include "supervisor/host/route_lookup.h"
+
+namespace bindsup {
+
+std::string Decision::Describe() const {
+  std::string out;
+  if (denied) return "denied (" + *denied + ")";
+  if (redirect) out += "DNS to " + FormatSockAddr(*redirect) + ", ";
+  if (excluded) out += "excluded, ";
+  out += "via " + device;
+  if (source) out += " from " + FormatSockAddr(*source);
+  return out;
+}
+
+std::optional<SockAddr> SocketAddressFor(const Endpoint& endpoint, int domain, bool v6only) {
+  SockAddr out;
+  const IpAddress ip = endpoint.ip.Unmapped();
+  if (domain == AF_INET) {
+    if (ip.family != AF_INET) return std::nullopt;
+    sockaddr_in in{};
+    in.sin_family = AF_INET;
+    in.sin_port = htons(endpoint.port);
+    std::memcpy(&in.sin_addr, ip.bytes.data(), 4);
+    std::memcpy(&out.storage, &in, sizeof(in));
+    out.len = sizeof(in);
+    return out;
+  }
+  sockaddr_in6 in6{};
+  in6.sin6_family = AF_INET6;
+  in6.sin6_port = htons(endpoint.port);
+  if (ip.family == AF_INET) {
+    if (v6only) return std::nullopt;
+    in6.sin6_addr.s6_addr[10] = 0xff;
+    in6.sin6_addr.s6_addr[11] = 0xff;
+    std::memcpy(&in6.sin6_addr.s6_addr[12], ip.bytes.data(), 4);
+  } else {
+    std::memcpy(&in6.sin6_addr, ip.bytes.data(), 16);
+  }
+  std::memcpy(&out.storage, &in6, sizeof(in6));
+  out.len = sizeof(in6);
+  return out;
+}
+
+std::optional<SockAddr> Policy::DnsServer(int domain, bool v6only, int original_family) const {
+  const std::optional<Endpoint>& same = original_family == AF_INET ? config_.dns4 : config_.dns6;
+  const std::optional<Endpoint>& other = original_family == AF_INET ? config_.dns6 : config_.dns4;
+  for (const std::optional<Endpoint>* server : {&same, &other}) {
+    if (!*server) continue;
+    if (auto address = SocketAddressFor(**server, domain, v6only)) return address;
+  }
+  return std::nullopt;
+}
+
+Result<Decision> Policy::Decide(const SockAddr& to, int domain, bool v6only, bool stream) const {
+  (void)stream;  // both UDP and TCP DNS are redirected
+  Decision d;
+  d.device = config_.interface;
+  auto endpoint = EndpointOf(to.get(), to.len);
+  if (!endpoint) return d;
+
+  if (overrides_dns() && endpoint->port == 53) {
+    if (auto server = DnsServer(domain, v6only, endpoint->ip.Unmapped().family)) {
+      d.redirect = server;
+      endpoint = EndpointOf(server->get(), server->len);
+    }
+  }
+
+  if (auto refusal = config_.rules.Refusal(*endpoint)) {
+    d.denied = std::move(refusal);
+    return d;
+  }
+
+  const IpAddress destination = endpoint->ip.Unmapped();
+  for (const Prefix& p : config_.exclude) {
+    if (!p.Contains(destination)) continue;
+    auto device = RouteDevice(destination);
+    if (!device) return device.error();
+    d.device = *device;
+    d.excluded = true;
+    return d;
+  }
+
+  const bool unspecified = destination.bytes == IpAddress{}.bytes;  // the kernel: this host
+  if (config_.loopback && !destination.is_loopback() && !unspecified &&
+      !AddressIsOn(destination, config_.interface)) {
+    // A socket bound to lo reaches only lo's own addresses (not even this
+    // host's others): the kernel would let the connect wait until it times
+    // out. Asked only for -i lo, and only for such destinations.
+    return Error{ENETUNREACH, "not an address of " + config_.interface};
+  }
+
+  const std::optional<IpAddress>& source =
+      destination.family == AF_INET ? config_.source4 : config_.source6;
+  if (source) d.source = SocketAddressFor(Endpoint{*source, 0}, domain, v6only);
+  return d;
+}
+
+}  // namespace bindsup

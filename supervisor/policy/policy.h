@@ -1,0 +1,89 @@
+// Where a destination goes: the decision behind every connect and send.
+//
+//   - a DNS query (destination port 53, any address: 8.8.8.8, 127.0.0.53)
+//     goes to the -d server of a family the socket can reach instead;
+//   - an excluded destination (-x) goes through the device the kernel's route
+//     for it uses (lo for loopback), with no source address;
+//   - everything else goes through the interface, from the -s address of its
+//     family if there is one; through a loopback interface, only to that
+//     interface's own addresses.
+//   - before any of that, --allow/--deny may refuse the destination packets
+//     would go to (after a DNS rewrite): Decision::denied.
+// The socket is then bound to that device (Binding). A socket bound for one
+// decision is refused for a destination that needs another device: an
+// excluded socket never becomes a way to send elsewhere.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "supervisor/net/address.h"
+#include "supervisor/net/sockaddr.h"
+#include "supervisor/policy/destination_rules.h"
+
+namespace bindsup {
+
+struct PolicyConfig {
+  std::string interface;
+  std::optional<Endpoint> dns4;
+  std::optional<Endpoint> dns6;
+  std::optional<IpAddress> source4;
+  std::optional<IpAddress> source6;
+  std::vector<Prefix> exclude;
+  DestinationRules rules;  // --allow, --deny
+  int deny_errno = EPERM;  // what a refused destination fails with
+  // The interface is a loopback device: it reaches only its own addresses,
+  // and anything else fails at once with ENETUNREACH (the kernel would let a
+  // connect through lo to 10.0.0.1 wait until it times out).
+  bool loopback = false;
+};
+
+struct Decision {
+  std::string device;                // the packets must leave through this device
+  bool excluded = false;             // an excluded destination
+  std::optional<SockAddr> redirect;  // a DNS query: send it here instead
+  std::optional<SockAddr> source;    // bind to this address (port 0) if unbound
+  // Set when --allow/--deny refuse the destination ("--deny 10.0.0.0/8");
+  // the call then fails with deny_errno() and nothing else applies.
+  std::optional<std::string> denied;
+
+  // "via uplink2", "excluded, via lo", "DNS to 10.0.0.53:53 via uplink2", ...
+  std::string Describe() const;
+};
+
+class Policy {
+ public:
+  explicit Policy(PolicyConfig config) : config_(std::move(config)) {}
+
+  const std::string& interface() const { return config_.interface; }
+  bool overrides_dns() const { return config_.dns4 || config_.dns6; }
+  bool has_rules() const { return !config_.rules.empty(); }
+  int deny_errno() const { return config_.deny_errno; }
+
+  // Why --allow/--deny refuse `destination`, or nullopt.
+  std::optional<std::string> Refusal(const Endpoint& destination) const {
+    return config_.rules.Refusal(destination);
+  }
+
+  // The decision for destination `to` on an internet socket of `domain`
+  // (AF_INET6 sockets: `v6only` as IPV6_V6ONLY), stream or datagram. A
+  // destination that is no internet address (AF_UNSPEC) goes through the
+  // interface. Errors carry the program's errno (no route to an excluded
+  // destination).
+  Result<Decision> Decide(const SockAddr& to, int domain, bool v6only, bool stream) const;
+
+ private:
+  // The DNS server for a socket of `domain`, preferring the family of the
+  // original destination.
+  std::optional<SockAddr> DnsServer(int domain, bool v6only, int original_family) const;
+
+  PolicyConfig config_;
+};
+
+// A socket address for `endpoint`, for a socket of `domain` (IPv4 addresses
+// are v4-mapped on AF_INET6 sockets); nullopt if the socket cannot reach it.
+std::optional<SockAddr> SocketAddressFor(const Endpoint& endpoint, int domain, bool v6only);
+
+}  // namespace bindsup

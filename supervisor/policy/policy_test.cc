@@ -1,0 +1,126 @@
+#include "supervisor/policy/policy.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+
+#include "supervisor/operations/dns_redirects.h"
+
+namespace bindsup {
+namespace {
+
+SockAddr To(const char* ip, int port, int domain = AF_INET) {
+  auto a =
+      SocketAddressFor(Endpoint{*ParseIp(ip), static_cast<std::uint16_t>(port)}, domain, false);
+  EXPECT_TRUE(a.has_value()) << ip;
+  return a.value_or(SockAddr{});
+}
+
+PolicyConfig Config() {
+  PolicyConfig c;
+  c.interface = "wg0";
+  c.dns4 = *ParseEndpoint("10.0.0.53", 53);
+  c.dns6 = *ParseEndpoint("[fd00::53]:5353", 53);
+  c.source4 = ParseIp("10.8.0.2");
+  c.exclude = *ParsePrefixList("127.0.0.0/8,::1");
+  return c;
+}
+
+TEST(Policy, OrdinaryDestinationsGoThroughTheInterfaceFromTheSource) {
+  Policy p(Config());
+  auto d = p.Decide(To("93.184.216.34", 443), AF_INET, false, true);
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->device, "wg0");
+  EXPECT_FALSE(d->excluded);
+  EXPECT_FALSE(d->redirect);
+  ASSERT_TRUE(d->source);
+  EXPECT_EQ(FormatSockAddr(*d->source), "10.8.0.2:0");
+  // No IPv6 source configured: none for an IPv6 destination.
+  auto d6 = p.Decide(To("2001:db8::1", 443, AF_INET6), AF_INET6, false, true);
+  ASSERT_TRUE(d6.ok());
+  EXPECT_FALSE(d6->source);
+  // An IPv4 source on a dual-stack socket is v4-mapped.
+  auto mapped = p.Decide(To("93.184.216.34", 443, AF_INET6), AF_INET6, false, true);
+  ASSERT_TRUE(mapped.ok());
+  EXPECT_EQ(FormatSockAddr(*mapped->source), "[::ffff:10.8.0.2]:0");
+}
+
+TEST(Policy, DnsQueriesGoToTheOverrideOfTheSocketsFamily) {
+  Policy p(Config());
+  for (const char* server : {"8.8.8.8", "127.0.0.53"}) {
+    auto d = p.Decide(To(server, 53), AF_INET, false, false);
+    ASSERT_TRUE(d.ok());
+    ASSERT_TRUE(d->redirect) << server;
+    EXPECT_EQ(FormatSockAddr(*d->redirect), "10.0.0.53:53");
+    EXPECT_EQ(d->device, "wg0") << "the redirected query is not excluded";
+  }
+  auto d6 = p.Decide(To("::1", 53, AF_INET6), AF_INET6, false, false);
+  ASSERT_TRUE(d6.ok());
+  EXPECT_EQ(FormatSockAddr(*d6->redirect), "[fd00::53]:5353");
+  // A v6-only socket cannot reach the IPv4 server, a dual-stack one can.
+  Policy only4(
+      PolicyConfig{"wg0", *ParseEndpoint("10.0.0.53", 53), {}, {}, {}, {}, {}, EPERM, false});
+  auto dual = only4.Decide(To("2001:db8::53", 53, AF_INET6), AF_INET6, false, false);
+  EXPECT_EQ(FormatSockAddr(*dual->redirect), "[::ffff:10.0.0.53]:53");
+  auto v6only = only4.Decide(To("2001:db8::53", 53, AF_INET6), AF_INET6, true, false);
+  EXPECT_FALSE(v6only->redirect);
+  // Other ports are not DNS.
+  EXPECT_FALSE(p.Decide(To("8.8.8.8", 853), AF_INET, false, true)->redirect);
+}
+
+TEST(Policy, ExcludedDestinationsUseTheirRoutesDevice) {
+  Policy p(Config());
+  auto d = p.Decide(To("127.0.0.1", 8080), AF_INET, false, true);
+  ASSERT_TRUE(d.ok()) << d.error().Message();
+  EXPECT_TRUE(d->excluded);
+  EXPECT_EQ(d->device, "lo");
+  EXPECT_FALSE(d->source) << "excluded destinations get no source address";
+  auto mapped = p.Decide(To("127.0.0.1", 8080, AF_INET6), AF_INET6, false, true);
+  ASSERT_TRUE(mapped.ok());
+  EXPECT_TRUE(mapped->excluded) << "v4-mapped destinations match as IPv4";
+}
+
+TEST(Policy, NonInternetDestinationsGoThroughTheInterface) {
+  Policy p(Config());
+  SockAddr unspec;
+  unspec.storage.ss_family = AF_UNSPEC;
+  unspec.len = sizeof(sa_family_t);
+  auto d = p.Decide(unspec, AF_INET, false, true);
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->device, "wg0");
+}
+
+TEST(DnsRedirects, RepliesFromTheServerShowTheOriginal) {
+  DnsRedirects dns(2);
+  SockAddr original = To("127.0.0.53", 53);
+  SockAddr server = To("10.0.0.53", 53);
+  dns.Remember(1, original, server);
+  EXPECT_TRUE(dns.Knows(1));
+  EXPECT_EQ(FormatSockAddr(*dns.ShownSource(1, server)), "127.0.0.53:53");
+  EXPECT_FALSE(dns.ShownSource(1, To("10.0.0.54", 53))) << "other senders are shown as they are";
+  EXPECT_FALSE(dns.ShownSource(2, server));
+  dns.Remember(2, original, server);
+  dns.Remember(3, original, server);
+  EXPECT_FALSE(dns.Knows(1)) << "the oldest is forgotten first";
+  EXPECT_TRUE(dns.Knows(3));
+}
+
+TEST(Policy, ALoopbackInterfaceReachesOnlyItsOwnAddresses) {
+  PolicyConfig c;
+  c.interface = "lo";
+  c.loopback = true;
+  Policy p(c);
+  EXPECT_TRUE(p.Decide(To("127.0.0.1", 80), AF_INET, false, true).ok());
+  EXPECT_TRUE(p.Decide(To("127.9.9.9", 80), AF_INET, false, true).ok());
+  EXPECT_TRUE(p.Decide(To("::1", 80, AF_INET6), AF_INET6, false, true).ok());
+  EXPECT_TRUE(p.Decide(To("127.0.0.1", 80, AF_INET6), AF_INET6, false, true).ok());  // v4-mapped
+  auto far = p.Decide(To("192.0.2.1", 80), AF_INET, false, true);
+  ASSERT_FALSE(far.ok());
+  EXPECT_EQ(far.error().code, ENETUNREACH);
+  auto far6 = p.Decide(To("2001:db8::1", 80, AF_INET6), AF_INET6, false, true);
+  ASSERT_FALSE(far6.ok());
+  EXPECT_EQ(far6.error().code, ENETUNREACH);
+}
+
+}  // namespace
+}  // namespace bindsup
