@@ -30,6 +30,7 @@
 #include "supervisor/net/sockaddr.h"
 #include "supervisor/operations/binding.h"
 #include "supervisor/policy/policy.h"
+#include "supervisor/program/message.h"
 #include "supervisor/program/socket_info.h"
 #include "supervisor/program/target.h"
 

@@ -2,6 +2,7 @@
 
 #include <netinet/in.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -13,7 +14,7 @@
 #include <vector>
 
 #include "base/errno_name.h"
-#include "supervisor/loop/signals.h"
+#include "base/wake_signal.h"
 
 namespace bindsup {
 namespace {

@@ -15,8 +15,6 @@
 
 namespace bindsup {
 
-inline constexpr double kDefaultGraceSeconds = 10;
-
 struct Options {
   std::string interface;
   bool verbose = false;
@@ -38,7 +36,8 @@ struct Options {
   bool stats = false;
   // --grace SECONDS: how long the processes left when the command exits get
   // between SIGTERM and SIGKILL. Always applied when bindsup is PID 1 (with
-  // kDefaultGraceSeconds unless given); elsewhere only when given.
+  // kDefaultGraceSeconds of loop/supervisor.h unless given); elsewhere only
+  // when given.
   std::optional<double> grace_seconds;
   std::vector<std::string> command;
 };

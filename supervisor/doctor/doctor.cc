@@ -30,8 +30,8 @@
 
 #include "base/unique_fd.h"
 #include "filter/filter.h"
-#include "supervisor/loop/child.h"
 #include "supervisor/notify/notify_channel.h"
+#include "supervisor/program/credentials.h"
 #include "supervisor/program/target.h"
 
 namespace bindsup {

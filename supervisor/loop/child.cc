@@ -83,13 +83,6 @@ bool ReadMessage(int fd, Message& m) {
 
 }  // namespace
 
-bool HasCapability(int cap) {
-  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
-  __user_cap_data_struct data[2]{};
-  if (syscall(SYS_capget, &header, data) != 0) return false;
-  return (data[CAP_TO_INDEX(cap)].effective & CAP_TO_MASK(cap)) != 0;
-}
-
 SpawnOutcome SpawnChild(const ChildSpec& spec) {
   SpawnOutcome out;
   std::vector<char*> argv;

@@ -57,9 +57,4 @@ struct SpawnOutcome {
 
 SpawnOutcome SpawnChild(const ChildSpec& spec);
 
-// True if the calling process has capability `cap` (CAP_SYS_ADMIN lets it
-// install a filter without no_new_privs; CAP_SYS_PTRACE lets it inspect a
-// non-dumpable program).
-bool HasCapability(int cap);
-
 }  // namespace bindsup

@@ -1,6 +1,5 @@
 #include "supervisor/loop/signals.h"
 
-#include <pthread.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -33,24 +32,4 @@ bool SignalFd::Read(signalfd_siginfo& info) {
     return false;
   }
 }
-
-int WakeSignal() { return SIGRTMIN + 8; }
-
-namespace {
-void Nothing(int) {}
-}  // namespace
-
-void InstallWakeHandler() {
-  struct sigaction wake {};
-  wake.sa_handler = Nothing;  // no SA_RESTART
-  sigaction(WakeSignal(), &wake, nullptr);
-}
-
-void UnblockWakeSignal() {
-  sigset_t only;
-  sigemptyset(&only);
-  sigaddset(&only, WakeSignal());
-  pthread_sigmask(SIG_UNBLOCK, &only, nullptr);
-}
-
 }  // namespace bindsup

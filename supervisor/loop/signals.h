@@ -3,7 +3,8 @@
 // The supervisor blocks these signals before it forks, so none is lost, and
 // reads them in its loop with their siginfo (which tells a signal sent by a
 // process from one the terminal sent to the whole foreground process group).
-// The child restores the original mask before exec.
+// The child restores the original mask before exec. The signal that wakes
+// bindsup's own threads is base/wake_signal.h.
 #pragma once
 
 #include <signal.h>
@@ -23,20 +24,6 @@ inline constexpr std::array kForwardedSignals{SIGINT,  SIGTERM, SIGHUP,  SIGQUIT
 // True for signals whose default action ends the process (used to decide
 // whether a signal asks bindsup to stop waiting for the process tree).
 bool IsTerminating(int sig);
-
-// The signal that interrupts one of bindsup's own threads blocked in a
-// system call (the receiver in NOTIF_RECV, the audit writer in write()). Not
-// one of kForwardedSignals: a process-directed signal reaches any thread that
-// does not block it, and such a thread would swallow it. glibc keeps SIGRTMIN
-// and the two after it for itself.
-int WakeSignal();
-
-// Installs a handler for WakeSignal() that does nothing, without SA_RESTART:
-// the interrupted call fails with EINTR. Idempotent.
-void InstallWakeHandler();
-
-// Lets the calling thread receive WakeSignal().
-void UnblockWakeSignal();
 
 class SignalFd {
  public:

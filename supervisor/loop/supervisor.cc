@@ -18,9 +18,9 @@
 #include <sstream>
 
 #include "base/errno_name.h"
+#include "base/wake_signal.h"
 #include "filter/filter.h"
 #include "filter/syscall_table.h"
-#include "supervisor/cli/options.h"
 #include "supervisor/loop/child.h"
 #include "supervisor/loop/exit_status.h"
 #include "supervisor/program/process_info.h"

@@ -58,6 +58,9 @@
 
 namespace bindsup {
 
+// --grace when bindsup is PID 1 and none is given.
+inline constexpr double kDefaultGraceSeconds = 10;
+
 struct Config {
   PolicyConfig policy;  // the interface, --dns, --source-ip, --exclude, --allow, --deny
   bool bind_listeners = false;

@@ -1,4 +1,5 @@
-// Socket addresses copied out of the program's memory.
+// Socket addresses as values: what the program named (copied by
+// program/message.h), what the policy decides, what the log prints.
 #pragma once
 
 #include <sys/socket.h>
@@ -11,8 +12,6 @@
 
 namespace bindsup {
 
-class Target;
-
 // A socket address owned by the supervisor.
 struct SockAddr {
   sockaddr_storage storage{};
@@ -24,11 +23,6 @@ struct SockAddr {
     return {reinterpret_cast<const std::byte*>(&storage), len};
   }
 };
-
-// Copies the address argument of connect()/sendto() like the kernel's
-// move_addr_to_kernel(): a length above sizeof(sockaddr_storage) is EINVAL,
-// an unreadable address EFAULT, a zero length gives an empty address.
-Result<SockAddr> CopySockAddr(const Target& target, std::uint64_t addr, std::uint64_t len);
 
 // Human-readable form for logs: "10.0.0.1:80", "[fd00::1]:53", "unix:/run/x",
 // "unix:@abstract", "AF_UNSPEC", "family 38".

@@ -8,8 +8,6 @@
 
 #include <cstring>
 
-#include "supervisor/program/target.h"
-
 namespace bindsup {
 namespace {
 
@@ -39,30 +37,6 @@ TEST(SockAddr, FormatsEachFamily) {
   EXPECT_EQ(FormatSockAddr(&unspec, sizeof(unspec)), "AF_UNSPEC");
   EXPECT_EQ(FormatSockAddr(&unspec, 1), "(no address)");
   EXPECT_EQ(FormatSockAddr(reinterpret_cast<sockaddr*>(&in), 4), "(short AF_INET address)");
-}
-
-TEST(SockAddr, CopiesWithTheKernelsRules) {
-  auto t = Target::Open(gettid());
-  ASSERT_TRUE(t.ok());
-  sockaddr_in in{};
-  in.sin_family = AF_INET;
-  in.sin_port = htons(80);
-  auto copy = CopySockAddr(*t, reinterpret_cast<std::uint64_t>(&in), sizeof(in));
-  ASSERT_TRUE(copy.ok());
-  EXPECT_EQ(copy->len, sizeof(in));
-  EXPECT_EQ(copy->family(), AF_INET);
-
-  EXPECT_EQ(CopySockAddr(*t, reinterpret_cast<std::uint64_t>(&in), sizeof(sockaddr_storage) + 1)
-                .error()
-                .code,
-            EINVAL);
-  EXPECT_EQ(CopySockAddr(*t, reinterpret_cast<std::uint64_t>(&in), 0xffffffffu).error().code,
-            EINVAL);
-  EXPECT_EQ(CopySockAddr(*t, 16, sizeof(in)).error().code, EFAULT);
-  auto empty = CopySockAddr(*t, 0, 0);
-  ASSERT_TRUE(empty.ok());
-  EXPECT_EQ(empty->len, 0u);
-  EXPECT_EQ(empty->family(), AF_UNSPEC);
 }
 
 }  // namespace

@@ -108,6 +108,12 @@ Result<Credentials> ReadCredentials(pid_t tid) {
   return ParseCredentials(*status);
 }
 
+bool HasCapability(int cap) {
+  __user_cap_data_struct data[2]{};
+  if (!Capget(data)) return false;
+  return (data[CAP_TO_INDEX(cap)].effective & CAP_TO_MASK(cap)) != 0;
+}
+
 bool HoldsCapabilities() {
   __user_cap_data_struct data[2]{};
   if (!Capget(data)) return false;

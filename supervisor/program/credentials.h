@@ -38,6 +38,11 @@ Result<Credentials> ParseCredentials(std::string_view status);
 // The credentials of thread `tid` (a program thread or the caller).
 Result<Credentials> ReadCredentials(pid_t tid);
 
+// True if the calling process has capability `cap` in its effective set
+// (CAP_SYS_ADMIN lets it install a filter without no_new_privs;
+// CAP_SYS_PTRACE lets it inspect a non-dumpable program).
+bool HasCapability(int cap);
+
 // True if the calling process holds any capability: it may then have
 // privileges the program lacks.
 bool HoldsCapabilities();

@@ -191,6 +191,18 @@ T Load(const std::byte* p) {
 
 }  // namespace
 
+Result<SockAddr> CopySockAddr(const Target& target, std::uint64_t addr, std::uint64_t len) {
+  SockAddr out;
+  // socklen_t is an int to the kernel: "negative" lengths are EINVAL too.
+  if (len > sizeof(out.storage))
+    return Error{EINVAL, "socket address length " + std::to_string(len)};
+  out.len = static_cast<socklen_t>(len);
+  if (len == 0) return out;
+  Status s = target.Read(addr, std::as_writable_bytes(std::span(&out.storage, 1)).first(len));
+  if (!s) return Error{EFAULT, "read socket address: " + s.error().Message()};
+  return out;
+}
+
 Result<OutgoingMessage> CopyMsghdr(const Target& target, std::uint64_t addr) {
   auto header = ReadObject<msghdr>(target, addr);
   if (!header) return Error{EFAULT, "read msghdr"};

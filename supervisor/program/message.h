@@ -35,6 +35,11 @@ struct OutgoingMessage {
   size_t total = 0;                // payload length
 };
 
+// Copies the address argument of connect()/sendto() like the kernel's
+// move_addr_to_kernel(): a length above sizeof(sockaddr_storage) is EINVAL,
+// an unreadable address EFAULT, a zero length gives an empty address.
+Result<SockAddr> CopySockAddr(const Target& target, std::uint64_t addr, std::uint64_t len);
+
 // Copies the struct msghdr at `addr` with copy_msghdr_from_user()'s rules.
 Result<OutgoingMessage> CopyMsghdr(const Target& target, std::uint64_t addr);
 

@@ -26,6 +26,30 @@ std::string AsString(const std::vector<std::byte>& bytes) {
   return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
 }
 
+TEST(SockAddr, CopiesWithTheKernelsRules) {
+  auto t = Target::Open(gettid());
+  ASSERT_TRUE(t.ok());
+  sockaddr_in in{};
+  in.sin_family = AF_INET;
+  in.sin_port = htons(80);
+  auto copy = CopySockAddr(*t, reinterpret_cast<std::uint64_t>(&in), sizeof(in));
+  ASSERT_TRUE(copy.ok());
+  EXPECT_EQ(copy->len, sizeof(in));
+  EXPECT_EQ(copy->family(), AF_INET);
+
+  EXPECT_EQ(CopySockAddr(*t, reinterpret_cast<std::uint64_t>(&in), sizeof(sockaddr_storage) + 1)
+                .error()
+                .code,
+            EINVAL);
+  EXPECT_EQ(CopySockAddr(*t, reinterpret_cast<std::uint64_t>(&in), 0xffffffffu).error().code,
+            EINVAL);
+  EXPECT_EQ(CopySockAddr(*t, 16, sizeof(in)).error().code, EFAULT);
+  auto empty = CopySockAddr(*t, 0, 0);
+  ASSERT_TRUE(empty.ok());
+  EXPECT_EQ(empty->len, 0u);
+  EXPECT_EQ(empty->family(), AF_UNSPEC);
+}
+
 TEST(Message, CopiesAHeader) {
   Target t = Self();
   sockaddr_in to{};
