@@ -15,6 +15,9 @@
 #include <variant>
 #include <vector>
 
+#include "supervisor/operations/connect.h"
+#include "supervisor/operations/send.h"
+
 namespace bindsup {
 namespace {
 
