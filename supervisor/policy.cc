@@ -6,6 +6,7 @@
 
 #include "supervisor/interface_address.h"
 #include "supervisor/route_lookup.h"
+#include "supervisor/scope.h"
 
 namespace bindsup {
 
@@ -80,7 +81,10 @@ Result<Decision> Policy::Decide(const SockAddr& to, int domain, bool v6only, boo
   const IpAddress destination = endpoint->ip.Unmapped();
   for (const Prefix& p : config_.exclude) {
     if (!p.Contains(destination)) continue;
-    auto device = RouteDevice(destination);
+    // With a scope (a link-local destination) the kernel's route is the
+    // scope's interface: an excluded destination is reached as it would be
+    // without bindsup (scope.h).
+    auto device = RouteDevice(destination, NeedsScope(to) ? ScopeIdOf(to) : 0);
     if (!device) return device.error();
     d.device = *device;
     d.excluded = true;
