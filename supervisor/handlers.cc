@@ -71,7 +71,9 @@ void NoteDecision(AuditFacts* facts, const SockAddr& original, const Decision& d
   if (facts == nullptr || (facts->decided && !d.denied)) return;
   facts->decided = true;
   facts->destination = FormatSockAddr(original);
-  facts->rewritten = d.redirect ? FormatSockAddr(*d.redirect) : std::string();
+  facts->rewritten = d.relayed_to ? d.relayed_to->ToString()
+                     : d.redirect ? FormatSockAddr(*d.redirect)
+                                  : std::string();
   facts->device = d.denied ? std::string() : d.device;
   facts->action = d.denied     ? AuditAction::kDenied
                   : d.redirect ? AuditAction::kDnsRewritten
