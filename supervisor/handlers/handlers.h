@@ -19,6 +19,10 @@
 // sockets too: a second thread could dup2() an internet socket onto the fd
 // between a check and a CONTINUE.
 //
+// The dispatch and the shared steps are handlers.cc (steps.h); each call
+// family has its file: connect.cc, send.cc (sendto, sendmsg, sendmmsg),
+// bind.cc, listen.cc, sockopt.cc, socket.cc, receive.cc.
+//
 // Receives are trapped only with --dns, to show replies to redirected DNS
 // queries as coming from the server the program asked; every other receive
 // is left to the kernel (KernelReceives): a receive sends nothing.
