@@ -8,18 +8,12 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 
-#include "base/errno_name.h"
 #include "base/wake_signal.h"
 #include "filter/filter.h"
 #include "filter/syscall_table.h"
@@ -30,47 +24,7 @@
 namespace bindsup {
 namespace {
 
-using boost::asio::posix::stream_descriptor;
-
 int DupCloexec(int fd) { return fcntl(fd, F_DUPFD_CLOEXEC, 3); }
-
-// The children of process `pid` (of each of its threads).
-std::vector<pid_t> ChildrenOf(pid_t pid) {
-  std::vector<pid_t> out;
-  std::string task = "/proc/" + std::to_string(pid) + "/task/";
-  std::error_code ignored;
-  for (const auto& thread : std::filesystem::directory_iterator(task, ignored)) {
-    std::ifstream in(thread.path() / "children");
-    pid_t child;
-    while (in >> child) out.push_back(child);
-  }
-  return out;
-}
-
-// Processes the kernel reparented to us (we are a child subreaper).
-std::vector<pid_t> DirectChildren() { return ChildrenOf(getpid()); }
-
-// Every process below bindsup as (parent, child), parents before children.
-// Bounded: a tree that forks faster than it can be walked is walked once.
-std::vector<std::pair<pid_t, pid_t>> Descendants() {
-  std::vector<std::pair<pid_t, pid_t>> out;
-  for (pid_t child : DirectChildren()) out.emplace_back(getpid(), child);
-  for (size_t i = 0; i < out.size() && out.size() < 100000; ++i) {
-    for (pid_t child : ChildrenOf(out[i].second)) out.emplace_back(out[i].second, child);
-  }
-  return out;
-}
-
-// Signals `pid` only if it is still `parent`'s child once a pidfd pins it:
-// between reading /proc and signalling, a grandchild can be reaped by its
-// own parent and its number reused by an unrelated process.
-void SignalChild(pid_t parent, pid_t pid, int sig) {
-  UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
-  if (!pidfd) return;
-  std::vector<pid_t> children = ChildrenOf(parent);
-  if (std::find(children.begin(), children.end(), pid) == children.end()) return;
-  syscall(SYS_pidfd_send_signal, pidfd.get(), sig, nullptr, 0);
-}
 
 }  // namespace
 
@@ -255,8 +209,6 @@ void Supervisor::Serve(const Notification& n) {
 }
 
 void Supervisor::Answer(const Notification& n, const Verdict& given, const CallReport& report) {
-  const std::string& detail = report.detail;
-  const bool warn = report.warn;
   Verdict verdict = given;
   // The kernel may only ever run a receive: a call that can send must be
   // performed by bindsup. This is the last line of defence for that rule.
@@ -269,144 +221,14 @@ void Supervisor::Answer(const Notification& n, const Verdict& given, const CallR
   // Who made the call, read while the program waits for the answer (a
   // short-lived one may be gone right after): only for events and warnings.
   const bool evented = report.facts && !report.facts->skip;
-  std::optional<std::pair<pid_t, std::string>> who;
-  if (evented || warn) who.emplace(ThreadGroupOf(n.tid), ExecutableOf(n.tid));
+  std::optional<Caller> who;
+  if (evented || report.warn) who.emplace(ThreadGroupOf(n.tid), ExecutableOf(n.tid));
   Status sent = listener_->Respond(n.id, verdict);
   const bool failed = !sent && sent.error().code != ENOENT;
-  if (!who && failed) who.emplace(ThreadGroupOf(n.tid), ExecutableOf(n.tid));
-  // The event, for --log, --stats and -v (which prints it as text unless the
-  // warning below says the same).
-  if (evented) {
-    AuditEvent event;
-    clock_gettime(CLOCK_REALTIME, &event.time);
-    event.tid = n.tid;
-    event.pid = who->first;
-    event.executable = who->second;
-    event.syscall = filter::SyscallName(n.nr);
-    event.facts = *report.facts;
-    if (const Fail* f = std::get_if<Fail>(&verdict)) event.error = f->error;
-    event.detail = detail;
-    event.verdict = Describe(verdict);
-    event.warned = warn || failed;
-    audit_.Record(std::move(event));
+  // The event and the log line (report.cc), when there is anything to say.
+  if (evented || report.warn || failed || log_.verbose()) {
+    Report(n, verdict, report, sent, std::move(who));
   }
-  if (!failed && !warn && (!log_.verbose() || evented)) return;  // nothing (more) to say
-  if (!who) who.emplace(ThreadGroupOf(n.tid), ExecutableOf(n.tid));
-  std::string line = fmt::format("{} by {} (pid {}, tid {}): {} -> {}", filter::SyscallName(n.nr),
-                                 who->second.empty() ? "?" : who->second, who->first, n.tid, detail,
-                                 Describe(verdict));
-  if (failed) {
-    log_.Error("{}: cannot answer: {}", line, sent.error().Message());
-    return;
-  }
-  if (!sent) line += " (thread gone)";
-  if (warn) {
-    log_.Warn("{}", line);
-  } else {
-    log_.Info("{}", line);
-  }
-}
-
-// ------------------------------------------------------------------ child and signals
-
-void Supervisor::ArmChild() {
-  child_wait_->async_wait(stream_descriptor::wait_read,
-                          [this](const boost::system::error_code& ec) {
-                            if (ec == boost::asio::error::operation_aborted) return;
-                            Reap();
-                          });
-}
-
-void Supervisor::ArmSignals() {
-  signal_wait_->async_wait(stream_descriptor::wait_read,
-                           [this](const boost::system::error_code& ec) { OnSignals(ec); });
-}
-
-void Supervisor::OnSignals(const boost::system::error_code& ec) {
-  if (ec == boost::asio::error::operation_aborted) return;
-  signalfd_siginfo info;
-  while (signals_->Read(info)) {
-    int sig = static_cast<int>(info.ssi_signo);
-    if (sig == SIGCHLD) {
-      Reap();
-    } else {
-      Forward(sig, info);
-    }
-  }
-  if (!io_.stopped()) ArmSignals();
-}
-
-void Supervisor::Forward(int sig, const signalfd_siginfo& info) {
-  // A signal the terminal sent to the foreground process group (SI_KERNEL)
-  // reached the command too: forwarding it would deliver it twice.
-  const bool from_terminal = info.ssi_code == SI_KERNEL;
-  if (!exit_status_) {
-    if (from_terminal) return;
-    if (syscall(SYS_pidfd_send_signal, child_pidfd_.get(), sig, nullptr, 0) != 0 &&
-        errno != ESRCH) {
-      log_.Error("cannot forward signal {} to the command: {}", sig, std::strerror(errno));
-    }
-    return;
-  }
-  // The command is gone; processes of the tree remain.
-  if (!IsTerminating(sig)) return;
-  if (stop_requested_) {
-    log_.Error("stopping; {} remaining process(es) lose their supervisor and their network",
-               DirectChildren().size());
-    io_.stop();
-    return;
-  }
-  stop_requested_ = true;
-  for (pid_t pid : DirectChildren()) kill(pid, sig);
-}
-
-void Supervisor::Reap() {
-  for (;;) {
-    siginfo_t info{};
-    if (waitid(P_ALL, 0, &info, WEXITED | WNOHANG) != 0 || info.si_pid == 0) break;
-    if (info.si_pid == child_pid_) {
-      exit_status_ = ExitStatusFor(info);
-      log_.Info("command exited with status {}", *exit_status_);
-    }
-  }
-  if (exit_status_ && child_wait_) {
-    boost::system::error_code ignored;
-    child_wait_->close(ignored);
-    child_wait_.reset();
-    if (pid1_ || config_.grace) TerminateRemaining();
-    WatchForHangUp();
-  } else if (child_wait_) {
-    ArmChild();
-  }
-  MaybeFinish();
-}
-
-void Supervisor::TerminateRemaining() {
-  const auto grace = config_.grace.value_or(
-      std::chrono::milliseconds(static_cast<std::int64_t>(kDefaultGraceSeconds * 1000)));
-  SignalRemaining(SIGTERM);
-  grace_timer_.emplace(io_);
-  grace_timer_->expires_after(grace);
-  grace_timer_->async_wait([this](const boost::system::error_code& ec) {
-    if (ec) return;
-    log_.Info("grace period over: killing what is left");
-    SignalRemaining(SIGKILL);
-  });
-}
-
-void Supervisor::SignalRemaining(int sig) {
-  if (pid1_) {
-    // Every process of the namespace but bindsup itself.
-    if (kill(-1, sig) != 0 && errno != ESRCH) {
-      log_.Error("cannot signal the remaining processes: {}", std::strerror(errno));
-    }
-    return;
-  }
-  for (auto [parent, pid] : Descendants()) SignalChild(parent, pid, sig);
-}
-
-void Supervisor::MaybeFinish() {
-  if (exit_status_ && tree_gone_) io_.stop();
 }
 
 }  // namespace bindsup

@@ -96,6 +96,11 @@ class Supervisor {
   void WatchForHangUp();
   // The one place a notification is answered.
   void Answer(const Notification& notification, const Verdict& verdict, const CallReport& report);
+  // The process and executable that made a call.
+  using Caller = std::pair<pid_t, std::string>;
+  // The audit event and the log line of an answered call (report.cc).
+  void Report(const Notification& notification, const Verdict& verdict, const CallReport& report,
+              const Status& sent, std::optional<Caller> who);
   void ArmChild();
   void ArmSignals();
   void OnSignals(const boost::system::error_code& ec);
