@@ -1,57 +1,21 @@
-#include "supervisor/doctor/doctor.h"
+#include "supervisor/doctor/interface_check.h"
 
-#include <dirent.h>
 #include <gtest/gtest.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
-#include <sys/wait.h>
 
-#include <set>
 #include <string>
+
+#include "supervisor/doctor/lines_testing.h"
 
 namespace bindsup {
 namespace {
 
-// Whether `text` contains `part`, showing `text` when not.
-::testing::AssertionResult Contains(const std::string& text, const std::string& part) {
-  if (text.find(part) != std::string::npos) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "'" << part << "' is not in:\n" << text;
-}
+using testing_lines::Contains;
+using testing_lines::Count;
+using testing_lines::Text;
 
 IpAddress Ip(const char* text) { return *ParseIp(text); }
-
-std::string Text(const std::vector<CheckLine>& lines) {
-  std::string out;
-  for (const CheckLine& line : lines) out += FormatLine(line);
-  return out;
-}
-
-int Count(const std::vector<CheckLine>& lines, Mark mark) {
-  int n = 0;
-  for (const CheckLine& line : lines) n += line.mark == mark ? 1 : 0;
-  return n;
-}
-
-// ------------------------------------------------------------------ format
-
-TEST(Doctor, FormatLineMarksAndDetails) {
-  EXPECT_EQ(FormatLine({Mark::kOk, "fine", {}}), "[ ok ] fine\n");
-  EXPECT_EQ(FormatLine({Mark::kFail, "broken", {"why", "  fix"}}),
-            "[FAIL] broken\n       why\n         fix\n");
-  EXPECT_EQ(FormatLine({Mark::kWarn, "w", {}}), "[warn] w\n");
-  EXPECT_EQ(FormatLine({Mark::kInfo, "i", {}}), "[info] i\n");
-  EXPECT_EQ(FormatLine({Mark::kSkip, "s", {}}), "[skip] s\n");
-}
-
-TEST(Doctor, OnlyAFailureFailsTheCheck) {
-  EXPECT_EQ(CheckExitStatus({}), 0);
-  EXPECT_EQ(CheckExitStatus({{Mark::kOk, "", {}},
-                             {Mark::kWarn, "", {}},
-                             {Mark::kInfo, "", {}},
-                             {Mark::kSkip, "", {}}}),
-            0);
-  EXPECT_EQ(CheckExitStatus({{Mark::kOk, "", {}}, {Mark::kFail, "", {}}}), 1);
-}
 
 // ------------------------------------------------------- route suggestions
 
@@ -289,104 +253,6 @@ TEST(Doctor, FailedLookupFails) {
   EXPECT_TRUE(Contains(Text(lines), "[FAIL] IPv4 route lookup through uplink2 failed: netlink"));
 }
 
-// ------------------------------------------------------------------ kernel
-
-KernelProbe AllWorked() {
-  KernelProbe p;
-  p.user_notification = p.pidfd = p.memory = p.continue_flag = p.addfd_send = p.sync_wake_up =
-      Status{};
-  return p;
-}
-
-TEST(Doctor, KernelLinesAllOk) {
-  auto lines = KernelLines(AllWorked(), 1);
-  EXPECT_EQ(lines.size(), 6u);
-  EXPECT_EQ(Count(lines, Mark::kOk), 6) << Text(lines);
-}
-
-TEST(Doctor, KernelFailureSkipsWhatDependsOnIt) {
-  KernelProbe p;
-  p.user_notification = Error{EBUSY, "install a seccomp filter with a listener"};
-  auto lines = KernelLines(p, 1);
-  std::string text = Text(lines);
-  EXPECT_EQ(CheckExitStatus(lines), 1);
-  EXPECT_EQ(Count(lines, Mark::kSkip), 5) << text;
-  EXPECT_TRUE(Contains(text,
-                       "[FAIL] seccomp user notification (a trapped call received and "
-                       "answered): install a seccomp filter with a listener: "));
-  EXPECT_TRUE(Contains(text, "already runs under a seccomp listener"));
-}
-
-TEST(Doctor, RefusedPidfdGetfdNamesPtraceScope) {
-  KernelProbe p;
-  p.pidfd = Error{EPERM, "pidfd_getfd(tid 7, fd 3)"};
-  std::string text = Text(KernelLines(p, 3));
-  EXPECT_TRUE(Contains(text, "[FAIL] pidfd_open (PIDFD_THREAD) and pidfd_getfd: pidfd_getfd"));
-  EXPECT_TRUE(Contains(text, "/proc/sys/kernel/yama/ptrace_scope is 3"));
-}
-
-TEST(Doctor, SyncWakeUpIsOptional) {
-  KernelProbe p = AllWorked();
-  p.sync_wake_up = Error{EINVAL, "SECCOMP_IOCTL_NOTIF_SET_FLAGS(SYNC_WAKE_UP)"};
-  auto lines = KernelLines(p, 1);
-  EXPECT_EQ(CheckExitStatus(lines), 0);
-  EXPECT_EQ(lines.back().mark, Mark::kWarn);
-}
-
-std::set<std::string> OpenFds() {
-  std::set<std::string> fds;
-  DIR* dir = opendir("/proc/self/fd");
-  while (dirent* entry = readdir(dir)) fds.insert(entry->d_name);
-  closedir(dir);
-  fds.erase(".");
-  fds.erase("..");
-  return fds;
-}
-
-// The real probe, on this kernel (bindsup needs every one of these).
-TEST(Doctor, ProbeKernelWorksHereAndCleansUp) {
-  auto before = OpenFds();
-  KernelProbe p = ProbeKernel(std::chrono::milliseconds(5000));
-  auto text = Text(KernelLines(p, -1));
-  for (const auto* step : {&p.user_notification, &p.pidfd, &p.memory, &p.continue_flag,
-                           &p.addfd_send, &p.sync_wake_up}) {
-    ASSERT_TRUE(step->has_value()) << text;
-    EXPECT_TRUE((*step)->ok()) << text;
-  }
-  EXPECT_EQ(OpenFds(), before) << "the probe leaked a descriptor";
-  // The child is reaped: no child is left to wait for.
-  EXPECT_EQ(waitpid(-1, nullptr, WNOHANG), -1);
-  EXPECT_EQ(errno, ECHILD);
-}
-
-// -------------------------------------------------------------- privileges
-
-TEST(Doctor, PrivilegesAreInformationOnly) {
-  for (bool admin : {false, true}) {
-    for (bool raw : {false, true}) {
-      for (bool ptrace : {false, true}) {
-        auto lines = PrivilegeLines({admin, raw, ptrace, /*setpcap=*/true});
-        EXPECT_EQ(Count(lines, Mark::kInfo), static_cast<int>(lines.size()));
-        std::string text = Text(lines);
-        EXPECT_TRUE(Contains(text, admin ? "CAP_SYS_ADMIN: yes" : "CAP_SYS_ADMIN: no"));
-        EXPECT_TRUE(Contains(text, raw ? "CAP_NET_RAW: yes" : "CAP_NET_RAW: no"));
-        EXPECT_TRUE(Contains(text, ptrace ? "CAP_SYS_PTRACE: yes" : "CAP_SYS_PTRACE: no"));
-        EXPECT_EQ(text.find("sets no_new_privs") != std::string::npos, !admin) << text;
-      }
-    }
-  }
-}
-
-// bindsup refuses to start with CAP_SYS_PTRACE but not CAP_SETPCAP (it
-// could not take CAP_SYS_PTRACE from a root program): --check says so.
-TEST(Doctor, PtraceWithoutSetpcapFails) {
-  auto lines = PrivilegeLines({true, true, true, /*setpcap=*/false});
-  EXPECT_EQ(Count(lines, Mark::kFail), 1);
-  EXPECT_EQ(CheckExitStatus(lines), 1);
-  EXPECT_TRUE(Contains(Text(lines), "CAP_SYS_PTRACE without CAP_SETPCAP")) << Text(lines);
-  EXPECT_EQ(Count(PrivilegeLines({true, true, false, false}), Mark::kFail), 0);
-}
-
 TEST(Doctor, SourceAddressesMustBeOnTheInterface) {
   InterfaceState state;
   state.name = "wg0";
@@ -400,34 +266,6 @@ TEST(Doctor, SourceAddressesMustBeOnTheInterface) {
   EXPECT_EQ(bad[1].mark, Mark::kFail);
   EXPECT_TRUE(Contains(bad[1].text, "source address fd00::2 is not on wg0")) << bad[1].text;
   EXPECT_EQ(CheckExitStatus(bad), 1);
-}
-
-// ----------------------------------------------------- route lookup (netlink)
-
-// Loopback routes exist in every network namespace, and nothing is sent.
-TEST(RouteLookup, RouteDeviceOfLoopback) {
-  auto device = RouteDevice(Ip("127.0.0.1"));
-  ASSERT_TRUE(device.ok()) << device.error().Message();
-  EXPECT_EQ(*device, "lo");
-}
-
-TEST(RouteLookup, MatchingRouteIsTheTableEntry) {
-  const unsigned lo = if_nametoindex("lo");
-  auto route = MatchingRoute(Ip("127.0.0.2"), 0);
-  ASSERT_TRUE(route.ok()) << route.error().Message();
-  EXPECT_EQ(route->type, RTN_LOCAL);
-  EXPECT_EQ(route->destination.ToString(), "127.0.0.0/8");
-  ASSERT_NE(route->Through(lo), nullptr);
-  EXPECT_FALSE(route->Through(lo)->gateway);
-}
-
-TEST(RouteLookup, NoMatchingRouteThroughADevice) {
-  // A documentation address has no route through lo; the kernel's answer to
-  // a plain lookup ("on the link") is not taken for one.
-  auto route = MatchingRoute(Ip("192.0.2.1"), if_nametoindex("lo"));
-  ASSERT_FALSE(route.ok());
-  EXPECT_TRUE(route.error().code == EHOSTUNREACH || route.error().code == ENETUNREACH)
-      << route.error().Message();
 }
 
 }  // namespace
