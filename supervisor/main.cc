@@ -14,6 +14,7 @@
 
 #include "base/log.h"
 #include "supervisor/audit/audit_log.h"
+#include "supervisor/cli/help.h"
 #include "supervisor/cli/options.h"
 #include "supervisor/doctor/doctor.h"
 #include "supervisor/host/interfaces.h"

@@ -69,7 +69,4 @@ Result<Parsed> ParseOptions(std::span<const std::string> args, const Environment
 // whitespace, not "." or ".."). Existence is checked separately.
 Status ValidateInterfaceName(std::string_view name);
 
-std::string HelpText();
-std::string VersionText();
-
 }  // namespace bindsup

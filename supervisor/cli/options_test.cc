@@ -4,6 +4,8 @@
 
 #include <map>
 
+#include "supervisor/cli/help.h"
+
 namespace bindsup {
 namespace {
 
