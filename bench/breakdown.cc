@@ -27,6 +27,7 @@
 
 #include "base/unique_fd.h"
 #include "filter/filter.h"
+#include "supervisor/host/live_facts.h"
 #include "supervisor/net/sockaddr.h"
 #include "supervisor/operations/binding.h"
 #include "supervisor/policy/policy.h"
@@ -141,13 +142,14 @@ int main(int argc, char** argv) {
     std::uint64_t id = 1;
     (void)ioctl(listener.get(), SECCOMP_IOCTL_NOTIF_ID_VALID, &id);
   });
+  const bindsup::LiveNetworkFacts facts;
   bindsup::Policy policy(
       bindsup::PolicyConfig{interface, {}, {}, {}, {}, {}, {}, EPERM, false, {}, {}});
   bindsup::SockAddr to;
   std::memcpy(&to.storage, &program_address, sizeof(program_address));
   to.len = sizeof(program_address);
   step("decide (policy, -i only)", "none", [&] {
-    if (!policy.Decide(to, AF_INET, false, false)) Die("decide");
+    if (!policy.Decide(to, AF_INET, false, false, facts)) Die("decide");
   });
   // Binding needs a fresh socket each time: socket() and close() are timed
   // alone and taken off.

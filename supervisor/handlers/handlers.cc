@@ -141,7 +141,7 @@ std::optional<Handling> ApplyPolicy(PreparedSocket& s, HandlerEnv& env, SockAddr
     if (getsockopt(s.socket.get(), IPPROTO_IPV6, IPV6_V6ONLY, &value, &len) == 0) v6only = value;
   }
   if (env.audit != nullptr && !env.audit->decided) env.audit->destination = FormatSockAddr(to);
-  auto decision = env.policy.Decide(to, s.info.domain, v6only, s.info.stream());
+  auto decision = env.policy.Decide(to, s.info.domain, v6only, s.info.stream(), env.facts);
   if (!decision) return Refuse(decision.error().code, what() + ": " + decision.error().context);
   NoteDecision(env.audit, to, *decision);
   if (decision->denied) {

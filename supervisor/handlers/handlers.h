@@ -37,6 +37,7 @@
 #include "supervisor/operations/binding.h"
 #include "supervisor/operations/dns_redirects.h"
 #include "supervisor/operations/operation.h"
+#include "supervisor/policy/network_facts.h"
 #include "supervisor/policy/policy.h"
 #include "supervisor/program/credentials.h"
 #include "supervisor/program/target.h"
@@ -47,6 +48,9 @@ namespace bindsup {
 struct HandlerEnv {
   const Binding& binding;
   const Policy& policy;
+  // Routes, addresses and interfaces, for the decisions (live in the
+  // supervisor, fakes in tests).
+  const NetworkFacts& facts;
   DnsRedirects& dns;
   NotifyChannel& channel;
   ThreadCache& threads;

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <linux/audit.h>
 #include <linux/sched.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -26,6 +27,35 @@ class FakeChannel : public NotifyChannel {
   bool valid = true;
 };
 
+// The host as the handlers see it here: lo alone, at its real index (the
+// sockets the tests hand in are real). host/live_facts_test.cc checks the
+// live view of the same.
+class LoopbackFacts : public NetworkFacts {
+ public:
+  Result<std::string> RouteDevice(const IpAddress&, unsigned) const override {
+    return std::string("lo");
+  }
+  bool AddressIsOn(const IpAddress& address, const std::string& interface) const override {
+    return interface == "lo" && address.Unmapped().is_loopback();
+  }
+  InterfaceView Interfaces(const std::string& name) const override {
+    InterfaceView view;
+    view.name = name;
+    view.index = name == "lo" ? lo_ : 0;
+    view.exists = [](const std::string& device) { return device == "lo"; };
+    view.name_of_index = [lo = lo_](unsigned index) {
+      return index == lo ? std::string("lo") : std::string();
+    };
+    view.owner_of_address = [](in_addr address) {
+      return (ntohl(address.s_addr) >> 24) == 127 ? std::string("lo") : std::string();
+    };
+    return view;
+  }
+
+ private:
+  unsigned lo_ = if_nametoindex("lo");
+};
+
 class Handlers : public ::testing::Test {
  protected:
   Notification Call(int nr, std::array<std::uint64_t, 6> args) {
@@ -38,7 +68,7 @@ class Handlers : public ::testing::Test {
     return n;
   }
   Handling Handle(int nr, std::array<std::uint64_t, 6> args) {
-    HandlerEnv env{binding_, policy_, dns_, channel_, threads_, nullptr, true};
+    HandlerEnv env{binding_, policy_, facts_, dns_, channel_, threads_, nullptr, true};
     return HandleNotification(Call(nr, args), env);
   }
   static std::uint64_t U(const void* p) { return reinterpret_cast<std::uint64_t>(p); }
@@ -55,6 +85,7 @@ class Handlers : public ::testing::Test {
   }
 
   Binding binding_{"lo"};
+  LoopbackFacts facts_;
   Policy policy_{PolicyConfig{"lo", {}, {}, {}, {}, {}, {}, EPERM, false, {}, {}}};
   DnsRedirects dns_;
   FakeChannel channel_;
@@ -164,7 +195,7 @@ TEST_F(Handlers, ProgramErrorsGetTheKernelsErrno) {
 TEST_F(Handlers, SocketsBoundElsewhereAreRefused) {
   Binding other("nosuchif0");
   Policy other_policy(PolicyConfig{"nosuchif0", {}, {}, {}, {}, {}, {}, EPERM, false, {}, {}});
-  HandlerEnv env{other, other_policy, dns_, channel_, threads_, nullptr, true};
+  HandlerEnv env{other, other_policy, facts_, dns_, channel_, threads_, nullptr, true};
   UniqueFd s(socket(AF_INET, SOCK_DGRAM, 0));
   ASSERT_EQ(setsockopt(s.get(), SOL_SOCKET, SO_BINDTODEVICE, "lo", 2), 0);
   Handling h =

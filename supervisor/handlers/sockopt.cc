@@ -43,7 +43,7 @@ Handling Setsockopt(const Notification& n, HandlerEnv& env) {
     return Refuse(EPERM, what + ": " + read.error().Message());
   }
   OptionDecision d = DecideInterfaceOption(
-      level, optname, value, LiveInterfaceView(env.binding.interface()), *s.info.device);
+      level, optname, value, env.facts.Interfaces(env.binding.interface()), *s.info.device);
   what += ": " + d.detail;
   if (d.kind == OptionDecision::Kind::kRefuse) return Refuse(d.error, what, !d.routine);
   if (d.bind_first) {

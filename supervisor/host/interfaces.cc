@@ -35,4 +35,30 @@ bool IsLoopback(const std::string& interface) {
   return loopback;
 }
 
+InterfaceView LiveInterfaceView(const std::string& name) {
+  InterfaceView view;
+  view.name = name;
+  view.index = if_nametoindex(name.c_str());
+  view.exists = [](const std::string& device) { return if_nametoindex(device.c_str()) != 0; };
+  view.name_of_index = [](unsigned index) {
+    char buf[IF_NAMESIZE] = {};
+    return std::string(if_indextoname(index, buf) != nullptr ? buf : "");
+  };
+  view.owner_of_address = [](in_addr address) {
+    ifaddrs* list = nullptr;
+    std::string owner;
+    if (getifaddrs(&list) != 0) return owner;
+    for (ifaddrs* i = list; i != nullptr; i = i->ifa_next) {
+      if (i->ifa_addr == nullptr || i->ifa_addr->sa_family != AF_INET) continue;
+      if (reinterpret_cast<sockaddr_in*>(i->ifa_addr)->sin_addr.s_addr == address.s_addr) {
+        owner = i->ifa_name;
+        break;
+      }
+    }
+    freeifaddrs(list);
+    return owner;
+  };
+  return view;
+}
+
 }  // namespace bindsup

@@ -184,10 +184,15 @@ void Supervisor::WatchForHangUp() {
 void Supervisor::Serve(const Notification& n) {
   std::optional<AuditFacts> facts;
   if (audit_.enabled()) facts.emplace();
-  HandlerEnv env{binding_,       policy_,
-                 dns_,           *listener_,
-                 threads_,       own_credentials_ ? &*own_credentials_ : nullptr,
-                 log_.verbose(), facts ? &*facts : nullptr};
+  HandlerEnv env{binding_,
+                 policy_,
+                 facts_,
+                 dns_,
+                 *listener_,
+                 threads_,
+                 own_credentials_ ? &*own_credentials_ : nullptr,
+                 log_.verbose(),
+                 facts ? &*facts : nullptr};
   Handling handling = HandleNotification(n, env);
   CallReport report{std::move(handling.detail), handling.warn, std::move(facts)};
   if (!handling.operation) return Answer(n, handling.verdict, report);

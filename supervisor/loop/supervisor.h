@@ -47,6 +47,7 @@
 #include "base/log.h"
 #include "supervisor/audit/audit_log.h"
 #include "supervisor/handlers/handlers.h"
+#include "supervisor/host/live_facts.h"
 #include "supervisor/loop/blocking_wait.h"
 #include "supervisor/loop/readiness.h"
 #include "supervisor/loop/signals.h"
@@ -118,6 +119,7 @@ class Supervisor {
   const bool pid1_;  // bindsup is the init process of its pid namespace
   Binding binding_;
   Policy policy_;
+  LiveNetworkFacts facts_;
   DnsRedirects dns_;
   ThreadCache threads_;                         // the receiver thread's
   std::optional<Credentials> own_credentials_;  // set when bindsup holds capabilities

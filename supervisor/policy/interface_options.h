@@ -32,7 +32,8 @@
 
 namespace bindsup {
 
-// How the supervisor sees interfaces (injected for tests).
+// How the supervisor sees interfaces: the live view is host/interfaces.h
+// (LiveInterfaceView), tests inject their own.
 struct InterfaceView {
   std::string name;                                      // the interface bindsup binds to
   unsigned index = 0;                                    // its index now (0 if it is gone)
@@ -40,9 +41,6 @@ struct InterfaceView {
   std::function<bool(const std::string&)> exists;        // a device of that name
   std::function<std::string(in_addr)> owner_of_address;  // "" if none
 };
-
-// The live view: if_nametoindex, if_indextoname, getifaddrs.
-InterfaceView LiveInterfaceView(const std::string& name);
 
 struct OptionDecision {
   enum class Kind {

@@ -4,8 +4,6 @@
 
 #include <cstring>
 
-#include "supervisor/host/interfaces.h"
-#include "supervisor/host/route_lookup.h"
 #include "supervisor/policy/scope.h"
 
 namespace bindsup {
@@ -64,7 +62,8 @@ std::optional<SockAddr> Policy::DnsServer(int domain, bool v6only, int original_
   return std::nullopt;
 }
 
-Result<Decision> Policy::Decide(const SockAddr& to, int domain, bool v6only, bool stream) const {
+Result<Decision> Policy::Decide(const SockAddr& to, int domain, bool v6only, bool stream,
+                                const NetworkFacts& facts) const {
   Decision d;
   d.device = config_.interface;
   auto endpoint = EndpointOf(to.get(), to.len);
@@ -103,7 +102,7 @@ Result<Decision> Policy::Decide(const SockAddr& to, int domain, bool v6only, boo
     // With a scope (a link-local destination) the kernel's route is the
     // scope's interface: an excluded destination is reached as it would be
     // without bindsup (scope.h).
-    auto device = RouteDevice(destination, NeedsScope(to) ? ScopeIdOf(to) : 0);
+    auto device = facts.RouteDevice(destination, NeedsScope(to) ? ScopeIdOf(to) : 0);
     if (!device) return device.error();
     d.device = *device;
     d.excluded = true;
@@ -112,7 +111,7 @@ Result<Decision> Policy::Decide(const SockAddr& to, int domain, bool v6only, boo
 
   const bool unspecified = destination.bytes == IpAddress{}.bytes;  // the kernel: this host
   if (config_.loopback && !destination.is_loopback() && !unspecified &&
-      !AddressIsOn(destination, config_.interface)) {
+      !facts.AddressIsOn(destination, config_.interface)) {
     // A socket bound to lo reaches only lo's own addresses (not even this
     // host's others): the kernel would let the connect wait until it times
     // out. Asked only for -i lo, and only for such destinations.

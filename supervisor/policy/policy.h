@@ -25,6 +25,7 @@
 #include "supervisor/net/address.h"
 #include "supervisor/net/sockaddr.h"
 #include "supervisor/policy/destination_rules.h"
+#include "supervisor/policy/network_facts.h"
 
 namespace bindsup {
 
@@ -87,8 +88,11 @@ class Policy {
   // destination that is no internet address (AF_UNSPEC) goes through the
   // interface. Errors carry the program's errno (no route to an excluded
   // destination; ENETUNREACH for a DNS query that no -d server and no relay
-  // can take).
-  Result<Decision> Decide(const SockAddr& to, int domain, bool v6only, bool stream) const;
+  // can take). What it must know about routes and addresses comes from
+  // `facts`, asked only for an excluded destination or a loopback
+  // interface: Decide makes no system call itself.
+  Result<Decision> Decide(const SockAddr& to, int domain, bool v6only, bool stream,
+                          const NetworkFacts& facts) const;
 
  private:
   // The DNS server for a socket of `domain`, preferring the family of the
