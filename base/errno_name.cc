@@ -4,8 +4,6 @@
 #include <cerrno>
 #include <utility>
 
-#include "supervisor/notify/verdict.h"
-
 namespace bindsup {
 namespace {
 

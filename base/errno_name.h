@@ -9,6 +9,11 @@
 
 namespace bindsup {
 
+// Kernel-internal errno that makes the kernel restart the call if the
+// interrupting signal's handler has SA_RESTART, and return EINTR otherwise.
+// Never visible to the program when a signal is pending (notify/verdict.h).
+inline constexpr int kErestartsys = 512;
+
 std::string ErrnoName(int error);
 
 // The errno value for a name such as "EPERM", or nullopt.

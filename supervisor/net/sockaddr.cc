@@ -44,4 +44,33 @@ std::string FormatSockAddr(const sockaddr* addr, socklen_t len) {
   }
 }
 
+std::optional<SockAddr> SocketAddressFor(const Endpoint& endpoint, int domain, bool v6only) {
+  SockAddr out;
+  const IpAddress ip = endpoint.ip.Unmapped();
+  if (domain == AF_INET) {
+    if (ip.family != AF_INET) return std::nullopt;
+    sockaddr_in in{};
+    in.sin_family = AF_INET;
+    in.sin_port = htons(endpoint.port);
+    std::memcpy(&in.sin_addr, ip.bytes.data(), 4);
+    std::memcpy(&out.storage, &in, sizeof(in));
+    out.len = sizeof(in);
+    return out;
+  }
+  sockaddr_in6 in6{};
+  in6.sin6_family = AF_INET6;
+  in6.sin6_port = htons(endpoint.port);
+  if (ip.family == AF_INET) {
+    if (v6only) return std::nullopt;
+    in6.sin6_addr.s6_addr[10] = 0xff;
+    in6.sin6_addr.s6_addr[11] = 0xff;
+    std::memcpy(&in6.sin6_addr.s6_addr[12], ip.bytes.data(), 4);
+  } else {
+    std::memcpy(&in6.sin6_addr, ip.bytes.data(), 16);
+  }
+  std::memcpy(&out.storage, &in6, sizeof(in6));
+  out.len = sizeof(in6);
+  return out;
+}
+
 }  // namespace bindsup

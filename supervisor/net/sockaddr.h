@@ -5,10 +5,12 @@
 #include <sys/socket.h>
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 
 #include "base/result.h"
+#include "supervisor/net/address.h"
 
 namespace bindsup {
 
@@ -28,5 +30,9 @@ struct SockAddr {
 // "unix:@abstract", "AF_UNSPEC", "family 38".
 std::string FormatSockAddr(const sockaddr* addr, socklen_t len);
 inline std::string FormatSockAddr(const SockAddr& a) { return FormatSockAddr(a.get(), a.len); }
+
+// A socket address for `endpoint`, for a socket of `domain` (IPv4 addresses
+// are v4-mapped on AF_INET6 sockets); nullopt if the socket cannot reach it.
+std::optional<SockAddr> SocketAddressFor(const Endpoint& endpoint, int domain, bool v6only);
 
 }  // namespace bindsup

@@ -17,6 +17,8 @@
 #include <string>
 #include <variant>
 
+#include "base/errno_name.h"  // kErestartsys
+
 namespace bindsup {
 
 // The call returns `value` (>= 0).
@@ -41,10 +43,5 @@ using Verdict = std::variant<Return, Fail, Deferred, KernelReceives>;
 
 // "return 3", "fail ECONNREFUSED", "deferred".
 std::string Describe(const Verdict& verdict);
-
-// Kernel-internal errno that makes the kernel restart the call if the
-// interrupting signal's handler has SA_RESTART, and return EINTR otherwise.
-// Never visible to the program when a signal is pending.
-inline constexpr int kErestartsys = 512;
 
 }  // namespace bindsup

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 
-#include "supervisor/policy/policy.h"
+#include "supervisor/net/sockaddr.h"
 
 namespace bindsup {
 namespace {

@@ -102,8 +102,4 @@ class Policy {
   PolicyConfig config_;
 };
 
-// A socket address for `endpoint`, for a socket of `domain` (IPv4 addresses
-// are v4-mapped on AF_INET6 sockets); nullopt if the socket cannot reach it.
-std::optional<SockAddr> SocketAddressFor(const Endpoint& endpoint, int domain, bool v6only);
-
 }  // namespace bindsup

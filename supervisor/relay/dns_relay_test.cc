@@ -10,7 +10,7 @@
 #include <thread>
 
 #include "base/unique_fd.h"
-#include "supervisor/policy/policy.h"
+#include "supervisor/net/sockaddr.h"
 
 namespace bindsup {
 namespace {
