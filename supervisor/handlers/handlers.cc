@@ -16,6 +16,70 @@
 #include "supervisor/policy/scope.h"
 #include "supervisor/program/program_view.h"
 
+namespace bindsup {
+namespace {
+
+using filter::Op;
+using namespace handlers;
+
+Handling Dispatch(const Notification& n, HandlerEnv& env) {
+  // The filter kills foreign-architecture calls; this is a second guard.
+  if (n.arch != AUDIT_ARCH_X86_64) return Refuse(ENOSYS, "foreign architecture call");
+  const filter::SyscallSpec* spec = filter::FindSyscall(n.nr);
+  if (spec == nullptr) return Refuse(ENOSYS, "unexpected system call " + std::to_string(n.nr));
+  switch (spec->op) {
+    case Op::kConnect:
+      return Connect(n, env);
+    case Op::kSendTo:
+      return SendTo(n, env);
+    case Op::kSendMsg:
+      return SendMsg(n, env);
+    case Op::kSendMmsg:
+      return SendMmsg(n, env);
+    case Op::kListen:
+      return Listen(n, env);
+    case Op::kBind:
+      return Bind(n, env);
+    case Op::kSetsockopt:
+      return Setsockopt(n, env);
+    case Op::kSocket:
+      return Socket(n, env);
+    case Op::kRefuse:
+      return Refuse(spec->error, std::string(spec->reason), /*warn=*/!spec->routine);
+    case Op::kRecvFrom:
+      return Receive(n, env, ReceiveOperation::Kind::kRecvFrom);
+    case Op::kRecvMsg:
+      return Receive(n, env, ReceiveOperation::Kind::kRecvMsg);
+    case Op::kRecvMmsg:
+      return Receive(n, env, ReceiveOperation::Kind::kRecvMmsg);
+  }
+  return Refuse(ENOSYS, "unhandled operation");
+}
+
+}  // namespace
+
+Handling HandleNotification(const Notification& n, HandlerEnv& env) {
+  Handling h = Dispatch(n, env);
+  if (env.audit != nullptr) {
+    if (h.refused && env.audit->action != AuditAction::kDenied) {
+      env.audit->action = AuditAction::kError;
+    }
+    const filter::SyscallSpec* spec = filter::FindSyscall(n.nr);
+    // Receives decide nothing about where packets go; routine refusals
+    // (clone3 for every new thread, so that the C library falls back to
+    // clone) are no decisions either.
+    if (spec != nullptr &&
+        (!filter::CanSend(spec->op) || (spec->op == filter::Op::kRefuse && spec->routine))) {
+      env.audit->skip = true;
+    }
+  }
+  return h;
+}
+
+}  // namespace bindsup
+
+// ------------------------------------------------------------ shared steps
+
 namespace bindsup::handlers {
 namespace {
 
@@ -191,65 +255,3 @@ Handling WithOperation(PreparedSocket& s, std::unique_ptr<Operation> op, std::st
 }
 
 }  // namespace bindsup::handlers
-
-namespace bindsup {
-namespace {
-
-using filter::Op;
-using namespace handlers;
-
-Handling Dispatch(const Notification& n, HandlerEnv& env) {
-  // The filter kills foreign-architecture calls; this is a second guard.
-  if (n.arch != AUDIT_ARCH_X86_64) return Refuse(ENOSYS, "foreign architecture call");
-  const filter::SyscallSpec* spec = filter::FindSyscall(n.nr);
-  if (spec == nullptr) return Refuse(ENOSYS, "unexpected system call " + std::to_string(n.nr));
-  switch (spec->op) {
-    case Op::kConnect:
-      return Connect(n, env);
-    case Op::kSendTo:
-      return SendTo(n, env);
-    case Op::kSendMsg:
-      return SendMsg(n, env);
-    case Op::kSendMmsg:
-      return SendMmsg(n, env);
-    case Op::kListen:
-      return Listen(n, env);
-    case Op::kBind:
-      return Bind(n, env);
-    case Op::kSetsockopt:
-      return Setsockopt(n, env);
-    case Op::kSocket:
-      return Socket(n, env);
-    case Op::kRefuse:
-      return Refuse(spec->error, std::string(spec->reason), /*warn=*/!spec->routine);
-    case Op::kRecvFrom:
-      return Receive(n, env, ReceiveOperation::Kind::kRecvFrom);
-    case Op::kRecvMsg:
-      return Receive(n, env, ReceiveOperation::Kind::kRecvMsg);
-    case Op::kRecvMmsg:
-      return Receive(n, env, ReceiveOperation::Kind::kRecvMmsg);
-  }
-  return Refuse(ENOSYS, "unhandled operation");
-}
-
-}  // namespace
-
-Handling HandleNotification(const Notification& n, HandlerEnv& env) {
-  Handling h = Dispatch(n, env);
-  if (env.audit != nullptr) {
-    if (h.refused && env.audit->action != AuditAction::kDenied) {
-      env.audit->action = AuditAction::kError;
-    }
-    const filter::SyscallSpec* spec = filter::FindSyscall(n.nr);
-    // Receives decide nothing about where packets go; routine refusals
-    // (clone3 for every new thread, so that the C library falls back to
-    // clone) are no decisions either.
-    if (spec != nullptr &&
-        (!filter::CanSend(spec->op) || (spec->op == filter::Op::kRefuse && spec->routine))) {
-      env.audit->skip = true;
-    }
-  }
-  return h;
-}
-
-}  // namespace bindsup
