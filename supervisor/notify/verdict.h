@@ -28,7 +28,7 @@ struct Return {
 
 // The call fails with errno `error` (> 0). Kernel-internal restart codes
 // (ERESTARTSYS) are allowed when a signal is pending for the thread; see
-// blocking_op.h.
+// loop/blocking_wait.h.
 struct Fail {
   int error = 0;
 };
