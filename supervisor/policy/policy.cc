@@ -2,8 +2,6 @@
 
 #include <netinet/in.h>
 
-#include <cstring>
-
 #include "supervisor/policy/scope.h"
 
 namespace bindsup {
