@@ -276,7 +276,8 @@ inline constexpr std::array kSyscalls{
     // (multicast and anycast joins), set a source route (the first hop would
     // not be the destination decided on; flow labels can carry one), or make
     // the program write the IP header itself (its destination is in the
-    // data).
+    // data), or send from an address that is not the host's (the kernel's
+    // answers to that address would follow the routing table).
     SyscallSpec{Op::kSetsockopt,
                 SYS_setsockopt,
                 "setsockopt",
@@ -302,8 +303,12 @@ inline constexpr std::array kSyscalls{
                  When(Eq(1, IPPROTO_IPV6), Eq(2, IPV6_JOIN_ANYCAST)),
                  When(Eq(1, IPPROTO_IPV6), Eq(2, kIpv6FlowlabelMgr)),
                  When(Eq(1, IPPROTO_IP), Eq(2, IP_HDRINCL)),
-                 When(Eq(1, IPPROTO_IPV6), Eq(2, IPV6_HDRINCL))},
-                21},
+                 When(Eq(1, IPPROTO_IPV6), Eq(2, IPV6_HDRINCL)),
+                 When(Eq(1, IPPROTO_IP), Eq(2, IP_TRANSPARENT)),
+                 When(Eq(1, IPPROTO_IP), Eq(2, IP_FREEBIND)),
+                 When(Eq(1, IPPROTO_IPV6), Eq(2, IPV6_TRANSPARENT)),
+                 When(Eq(1, IPPROTO_IPV6), Eq(2, IPV6_FREEBIND))},
+                25},
     // Families that bypass routing; MPTCP subflows, SMC and SCTP associations
     // (connectx via setsockopt) pick paths without connect().
     SocketSpec(),

@@ -42,8 +42,9 @@ Handling Setsockopt(const Notification& n, HandlerEnv& env) {
   if (Status read = ReadDevice(s.socket.get(), s.info); !read) {
     return Refuse(EPERM, what + ": " + read.error().Message());
   }
-  OptionDecision d = DecideInterfaceOption(
-      level, optname, value, env.facts.Interfaces(env.binding.interface()), *s.info.device);
+  OptionDecision d =
+      DecideInterfaceOption(s.info.domain, level, optname, value,
+                            env.facts.Interfaces(env.binding.interface()), *s.info.device);
   what += ": " + d.detail;
   if (d.kind == OptionDecision::Kind::kRefuse) return Refuse(d.error, what, !d.routine);
   if (d.bind_first) {

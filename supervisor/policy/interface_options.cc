@@ -124,10 +124,29 @@ OptionDecision Join(int level, int optname, std::vector<std::byte> rewritten,
 constexpr int kFlowLabelManager = 32;
 constexpr size_t kFlowLabelRequestSize = 32;
 
-OptionDecision DecideInterfaceOption(int level, int optname, std::span<const std::byte> value,
-                                     const InterfaceView& view, const std::string& bound) {
+OptionDecision DecideInterfaceOption(int family, int level, int optname,
+                                     std::span<const std::byte> value, const InterfaceView& view,
+                                     const std::string& bound) {
   const size_t len = value.size();
   auto too_short = [&](size_t need) { return len < need; };
+
+  if ((level == IPPROTO_IP && optname == IP_TRANSPARENT) ||
+      (level == IPPROTO_IPV6 && (optname == IPV6_TRANSPARENT || optname == IPV6_FREEBIND)) ||
+      (level == IPPROTO_IP && optname == IP_FREEBIND && family == AF_INET6)) {
+    // A source that is not this host's address: the program's packet goes out
+    // through the interface, but the kernel's answer to that source (an ICMP
+    // error for a closed port, a reset), quoting the packet, follows the
+    // routing table. (IP_FREEBIND sets the same flag IPV6_FREEBIND does.)
+    if (too_short(1)) return Refuse(EINVAL, "short option");
+    const bool on = len >= sizeof(int) ? Load<int>(value) != 0 : value[0] != std::byte{0};
+    if (!on) return Perform(level, optname, {value.begin(), value.end()}, "non-local source off");
+    return Refuse(EPERM, "source addresses that are not this host's are not allowed");
+  }
+  if (level == IPPROTO_IP && optname == IP_FREEBIND) {
+    // On an AF_INET socket: the kernel refuses to send from a source that is
+    // not the host's unless IP_TRANSPARENT is on (ip_route_output_key).
+    return Perform(level, optname, {value.begin(), value.end()}, "IPv4 free bind");
+  }
 
   if ((level == IPPROTO_IP && optname == IP_OPTIONS) ||
       (level == IPPROTO_IPV6 &&

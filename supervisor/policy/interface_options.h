@@ -17,6 +17,14 @@
 //                                          IPv6 options (a routing header): EPERM
 //   IP_HDRINCL, IPV6_HDRINCL               the header's destination is in the
 //                                          data: EPERM unless switched off
+//   IP_TRANSPARENT, IPV6_TRANSPARENT,      a source address that is not this
+//   IPV6_FREEBIND, IP_FREEBIND on an       host's: the kernel's own answers to it
+//   AF_INET6 socket                        (ICMP errors, resets), which quote the
+//                                          program's packet, follow the routing
+//                                          table: EPERM unless switched off.
+//                                          (IPv4 refuses such a source without
+//                                          IP_TRANSPARENT: IP_FREEBIND is
+//                                          performed on AF_INET sockets.)
 //
 // Options are decided on the supervisor's copy of the value and performed on
 // the duplicated socket from that copy.
@@ -59,8 +67,10 @@ struct OptionDecision {
 };
 
 // Decides an option of the table's setsockopt traps for an internet socket
-// currently bound to `bound_device` ("" if unbound).
-OptionDecision DecideInterfaceOption(int level, int optname, std::span<const std::byte> value,
-                                     const InterfaceView& view, const std::string& bound_device);
+// of `family` (AF_INET, AF_INET6) currently bound to `bound_device` ("" if
+// unbound).
+OptionDecision DecideInterfaceOption(int family, int level, int optname,
+                                     std::span<const std::byte> value, const InterfaceView& view,
+                                     const std::string& bound_device);
 
 }  // namespace bindsup

@@ -44,7 +44,7 @@ T As(const std::vector<std::byte>& bytes) {
 
 OptionDecision Decide(int level, int name, const std::vector<std::byte>& value,
                       const std::string& bound = "") {
-  return DecideInterfaceOption(level, name, value, View(), bound);
+  return DecideInterfaceOption(AF_INET6, level, name, value, View(), bound);
 }
 
 std::vector<std::byte> Text(const char* s) {
@@ -142,11 +142,29 @@ TEST(InterfaceOptions, JoinsNamingNoInterfaceAreRewrittenToIt) {
   EXPECT_EQ(As<group_source_req>(ds.value).gsr_interface, 5u);
 }
 
+// A source that is not the host's: its ICMP errors and resets would follow
+// the routing table.
+TEST(InterfaceOptions, NonLocalSourcesAreRefused) {
+  const int one = 1;
+  const int zero = 0;
+  for (auto [level, name] :
+       {std::pair{IPPROTO_IP, IP_TRANSPARENT}, std::pair{IPPROTO_IPV6, IPV6_TRANSPARENT},
+        std::pair{IPPROTO_IPV6, IPV6_FREEBIND}, std::pair{IPPROTO_IP, IP_FREEBIND}}) {
+    auto on = Decide(level, name, Bytes(one));
+    EXPECT_EQ(on.kind, Kind::kRefuse) << name;
+    EXPECT_EQ(on.error, EPERM);
+    EXPECT_EQ(Decide(level, name, Bytes(zero)).kind, Kind::kPerform) << name;
+  }
+  // IPv4 refuses a non-local source without IP_TRANSPARENT anyway.
+  auto v4 = DecideInterfaceOption(AF_INET, IPPROTO_IP, IP_FREEBIND, Bytes(one), View(), "");
+  EXPECT_EQ(v4.kind, Kind::kPerform);
+}
+
 TEST(InterfaceOptions, AGoneInterfaceJoinsNothing) {
   InterfaceView v = View();
   v.index = 0;
   ip_mreq join{};
-  auto d = DecideInterfaceOption(IPPROTO_IP, IP_ADD_MEMBERSHIP, Bytes(join), v, "");
+  auto d = DecideInterfaceOption(AF_INET, IPPROTO_IP, IP_ADD_MEMBERSHIP, Bytes(join), v, "");
   EXPECT_EQ(d.kind, Kind::kRefuse);
   EXPECT_EQ(d.error, ENETUNREACH);
 }

@@ -214,13 +214,20 @@ TEST_F(Escape, OtherRoutingInputsLeaveThroughTheInterface) {
 }
 
 // 5c. Header-included raw packets (their destination is in the data),
-// flow labels carrying IPv6 options (a routing header), and anycast joins
-// (MLD reports through the interface they name): refused.
+// flow labels carrying IPv6 options (a routing header), anycast joins (MLD
+// reports through the interface they name), and sources that are not the
+// host's (the kernel's answers to them follow the routing table): refused.
 TEST_F(Escape, RawHeadersFlowLabelOptionsAndAnycastJoinsAreRefused) {
   ExpectLines(Attempt({"hdrincl"}),
               {"ipproto-raw-socket EPERM", "ipproto-raw-socket6 EPERM", "ip-hdrincl EPERM",
                "ip-hdrincl-off ok", "ipv6-hdrincl EPERM"});
   ExpectLines(Attempt({"flowlabel"}), {"flowlabel-with-options EPERM"});
+  // A source that is not the host's: the kernel's ICMP error for a datagram
+  // to a closed port of its own would go to it through uplink1.
+  ExpectLines(
+      Attempt({"nonlocal-source", "fd00:201:1::1", kUplink2v6}),
+      {"ipv6-freebind EPERM", "ip-freebind-on-ipv6 EPERM", "ipv6-transparent EPERM",
+       "ip-transparent EPERM", "ip-freebind ok", "bind-foreign EADDRNOTAVAIL", "sendto-own ok"});
   ExpectLines(Attempt({"anycast", "uplink1", "fd00:201:1::77"}), {"ipv6-join-anycast EPERM"});
   NothingThroughUplink1();
 }

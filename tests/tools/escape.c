@@ -470,6 +470,26 @@ static int spread(const char* host, int port, int count) {
   return 0;
 }
 
+/* A source address that is not this host's (FOREIGN6, the router's on the
+ * other link): a datagram to one of the host's own addresses (OWN6) on a
+ * closed port would be answered by the kernel with an ICMP error to that
+ * source, routed through the other link, quoting the datagram. */
+static int nonlocal_source(const char* foreign6, const char* own6) {
+  int one = 1;
+  int fd = socket(AF_INET6, SOCK_DGRAM, 0);
+  report("ipv6-freebind", setsockopt(fd, IPPROTO_IPV6, IPV6_FREEBIND, &one, sizeof(one)));
+  report("ip-freebind-on-ipv6", setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one)));
+  report("ipv6-transparent", setsockopt(fd, IPPROTO_IPV6, IPV6_TRANSPARENT, &one, sizeof(one)));
+  int fd4 = socket(AF_INET, SOCK_DGRAM, 0);
+  report("ip-transparent", setsockopt(fd4, IPPROTO_IP, IP_TRANSPARENT, &one, sizeof(one)));
+  report("ip-freebind", setsockopt(fd4, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one)));
+  struct sockaddr_storage from, to;
+  socklen_t from_len = addr_of(foreign6, 47100, &from), to_len = addr_of(own6, 47001, &to);
+  report("bind-foreign", bind(fd, (struct sockaddr*)&from, from_len));
+  report("sendto-own", sendto(fd, "f", 1, 0, (struct sockaddr*)&to, to_len));
+  return 0;
+}
+
 /* ------------------------------------------------------------ raw headers, flow labels, anycast */
 
 /* Packets whose IP header the program writes go to the destination in that
@@ -1000,6 +1020,7 @@ int main(int argc, char** argv) {
   if (!strcmp(s, "bind-scoped")) { ARGS(3); return bind_scoped(argv[2], argv[3], argv[4]); }
   if (!strcmp(s, "race-bind")) { ARGS(4); return race_bind(argv[2], atoi(argv[3]), argv[4], argv[5]); }
   if (!strcmp(s, "hdrincl")) return hdrincl();
+  if (!strcmp(s, "nonlocal-source")) { ARGS(2); return nonlocal_source(argv[2], argv[3]); }
   if (!strcmp(s, "routing-inputs")) {
     ARGS(5);
     return routing_inputs(argv[2], argv[3], argv[4], argv[5], argv[6]);
