@@ -111,7 +111,7 @@ class TempDir {
 
 constexpr uid_t kNobody = 65534;
 
-// Chromium as the brief of issue 10 runs it: headless, sandbox on (no
+// Chromium as issue 10 runs it: headless, sandbox on (no
 // --no-sandbox), logging which sandbox each process got.
 std::vector<std::string> ChromiumFlags(const std::string& profile) {
   return {"--headless=new",
@@ -639,7 +639,10 @@ TEST_F(Compat, FirefoxSandboxIntact) {
     }
     for (const auto& [pid, ppid] : parent) {
       pid_t up = ppid;
-      for (int depth = 0; depth < 32 && up > 1 && up != firefox.pid(); ++depth) up = parent[up];
+      for (int depth = 0; depth < 32 && up > 1 && up != firefox.pid(); ++depth) {
+        auto above = parent.find(up);
+        up = above == parent.end() ? 0 : above->second;
+      }
       if (up != firefox.pid()) continue;
       std::string cmdline = ReadFile("/proc/" + std::to_string(pid) + "/cmdline");
       if (!Contains(cmdline, "-isForBrowser")) continue;  // a web content process
