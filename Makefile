@@ -20,7 +20,8 @@ BENCH_ROUNDS ?= 7
 BUILD_PACKAGES := cmake g++ make pkg-config libseccomp-dev libboost-dev libfmt-dev
 PACKAGES := $(BUILD_PACKAGES) \
             libgtest-dev nlohmann-json3-dev golang-go iproute2 util-linux curl busybox-static microsocks \
-            musl-tools dnsmasq-base bind9-dnsutils clang libclang-rt-14-dev file
+            musl-tools dnsmasq-base bind9-dnsutils clang libclang-rt-14-dev file \
+            chromium firefox-esr nodejs python3 wget git openssh-client openssh-server aria2 bubblewrap
 
 .PHONY: all deps build static test demo bench install lint format clean
 
