@@ -100,6 +100,23 @@ bool KernelOwn(const std::string& line) {
   return false;
 }
 
+// What kind of leak a line is, to investigate each kind once per run: the
+// packet type, which interface's address it came from, whether it carries
+// the program's data.
+std::string Signature(const std::string& line) {
+  std::istringstream in(line);
+  std::string kind, proto, source;
+  in >> kind;
+  if (kind != "ip4" && kind != "ip6") return kind;
+  in >> proto >> source;
+  std::string from = "other";
+  if (StartsWith(source, "10.201.1.") || StartsWith(source, "fd00:201:1:")) from = "uplink1";
+  if (StartsWith(source, "10.201.2.") || StartsWith(source, "fd00:201:2:")) from = "uplink2";
+  if (StartsWith(source, "fe80:")) from = "link-local";
+  const bool marked = line.find(" tag=") != std::string::npos;
+  return kind + " " + proto + " from " + from + (marked ? ", marked" : "");
+}
+
 std::vector<std::string> ProgramLines(const std::vector<std::string>& lines) {
   std::vector<std::string> out;
   for (const std::string& l : lines) {
@@ -269,6 +286,10 @@ class EscapeFuzzer : public InLab<> {
     ASSERT_NE(mkdtemp(dir), nullptr);
     dir_ = dir;
     chmod(dir, 0755);  // the unprivileged runs read their programs here
+    // Every ICMP error the client's kernel sends is sent, not rate-limited
+    // per destination: otherwise a finding made of one would not come back
+    // when its program runs again within a second, and could not be shrunk.
+    lab_->InClient({"sysctl", "-qw", "net.ipv4.icmp_ratelimit=0", "net.ipv6.icmp.ratelimit=0"});
     watch_ = std::make_unique<Watch>(*lab_, dir_);
     ASSERT_TRUE(watch_->ready()) << "the captures did not start";
     watch_->Next();  // what the lab did while starting is not the program's
@@ -325,6 +346,7 @@ class EscapeFuzzer : public InLab<> {
                     << "): " << Indent(args, " ") << r.Describe();
       failed_run_ = true;
     }
+    if (settle_.count() > 0) std::this_thread::sleep_for(settle_);
     Watch::Window w = watch_->Next();
     if (!w.complete) {
       ADD_FAILURE() << "a fence did not come through";
@@ -457,6 +479,38 @@ class EscapeFuzzer : public InLab<> {
         }
       }
     }
+    // Then simpler fields: no control data, flags, upper register bits, ...
+    const std::map<std::string, std::string> simpler = {
+        {"ctl", "none"}, {"flags", "0x0"}, {"hi", ""}, {"iov", ""}, {"len", ""}, {"vlen", ""}};
+    for (size_t o = 0; o < ops.size() && budget(); ++o) {
+      for (size_t m = 0; m < ops[o].size() && budget(); ++m) {
+        std::vector<std::string> words;
+        std::istringstream in(ops[o][m]);
+        for (std::string w; in >> w;) words.push_back(w);
+        for (size_t w = 0; w < words.size() && budget(); ++w) {
+          size_t eq = words[w].find('=');
+          if (eq == std::string::npos) continue;
+          auto to = simpler.find(words[w].substr(0, eq));
+          if (to == simpler.end() || words[w].substr(eq + 1) == to->second) continue;
+          std::vector<std::string> changed = words;
+          if (to->second.empty()) {
+            changed.erase(changed.begin() + static_cast<long>(w));
+          } else {
+            changed[w] = to->first + "=" + to->second;
+          }
+          std::string line = m > 0 ? " " : "";
+          for (const std::string& c : changed) line += " " + c;
+          auto candidate = ops;
+          candidate[o][m] = line.substr(m > 0 ? 0 : 1);
+          ++tries;
+          if (StillLeaks(join(candidate), as_nobody, marked, leaks)) {
+            ops = candidate;
+            words = changed;
+            --w;  // the same position holds the next word now, or the same word simplified
+          }
+        }
+      }
+    }
     return join(ops);
   }
 
@@ -474,21 +528,31 @@ class EscapeFuzzer : public InLab<> {
     f.leaks = leaks;
     std::string who = as_nobody ? "nobody" : "root";
     std::optional<uint64_t> seed;
-    // A marked packet names its program.
+    // A marked packet names its program (of this run: a late packet may
+    // come from an earlier batch).
     const bool marked = Matches(leaks, true);
     for (const std::string& l : leaks) {
       size_t at = l.find(" tag=");
       if (at != std::string::npos) {
         uint64_t s = std::strtoull(l.substr(at + 5, 16).c_str(), nullptr, 16);
-        if (s >= previous_first && s < first + count) seed = s;
+        if (s >= run_first_ && s < first + count) seed = s;
       }
     }
-    if (seed && !SeedsLeak(*seed, 1, as_nobody, marked) && !SeedsLeak(*seed, 1, as_nobody, marked))
-      seed.reset();
-    if (!seed) seed = Culprit(first, count, as_nobody, marked);
-    if (!seed && previous_first < first)
-      seed = Culprit(previous_first, first - previous_first, as_nobody, marked);
+    // Late packets need the time to come again: try without, then with.
+    settle_ = milliseconds(0);
+    if (seed && !SeedsLeak(*seed, 1, as_nobody, marked)) {
+      settle_ = milliseconds(3500);
+      if (!SeedsLeak(*seed, 1, as_nobody, marked)) seed.reset();
+    }
+    for (milliseconds settle : {milliseconds(0), milliseconds(3500)}) {
+      if (seed) break;
+      settle_ = settle;
+      seed = Culprit(first, count, as_nobody, marked);
+      if (!seed && previous_first < first)
+        seed = Culprit(previous_first, first - previous_first, as_nobody, marked);
+    }
     if (!seed) {
+      settle_ = milliseconds(0);
       f.what = "programs " + std::to_string(previous_first) + " to " +
                std::to_string(first + count - 1) + " as " + who +
                " (no single program leaked again: a race, or several together)";
@@ -497,6 +561,7 @@ class EscapeFuzzer : public InLab<> {
     RunResult gen = lab_->InClient({Watch::FuzzEscapeBinary(), "gen", std::to_string(*seed)});
     std::vector<std::string> minimal_leaks = leaks;
     std::string minimal = Shrink(gen.out, as_nobody, marked, &minimal_leaks);
+    settle_ = milliseconds(0);
     f.leaks = minimal_leaks;
     size_t before = 0, after = 0;
     for (const std::string& l : Lines(gen.out))
@@ -519,9 +584,13 @@ class EscapeFuzzer : public InLab<> {
   }
 
   std::string dir_;
+  // How long after a run its packets may still come: a datagram waiting for
+  // a neighbour that never answers is dropped, with an ICMP error, after 3 s.
+  milliseconds settle_{0};
   std::unique_ptr<Watch> watch_;
   std::unique_ptr<WorldReachableCopies> nobody_;
   Stats stats_;
+  uint64_t run_first_ = 0;
   int files_ = 0;
   bool failed_run_ = false;
 };
@@ -537,16 +606,26 @@ TEST_F(EscapeFuzzer, RandomProgramsLeaveOnlyThroughTheInterface) {
   const auto start = Clock::now();
   const auto deadline = start + seconds(budget);
   std::vector<Finding> findings;
+  std::map<std::string, long> seen;  // leak signatures, and how often
   uint64_t previous = first;
+  run_first_ = first;
   for (long n = 0; Clock::now() < deadline && !failed_run_; ++n) {
     const bool as_nobody = n % 3 == 2;  // one batch in three unprivileged
     std::vector<std::string> leaks = RunSeeds(first, batch, as_nobody, true);
     if (!leaks.empty()) {
       auto found_at = Clock::now() - start;
-      std::cout << "escape fuzzer: leak after "
-                << std::chrono::duration_cast<milliseconds>(found_at).count() / 1000.0
+      bool known = true;
+      for (const std::string& l : leaks) known &= seen.count(Signature(l)) > 0;
+      for (const std::string& l : leaks) ++seen[Signature(l)];
+      std::cout << "escape fuzzer: " << (known ? "leak of a kind already found" : "leak")
+                << " after " << std::chrono::duration_cast<milliseconds>(found_at).count() / 1000.0
                 << " s in programs " << first << "-" << first + batch - 1 << ":\n"
                 << Indent(leaks) << std::flush;
+      if (known) {
+        previous = first;
+        first += batch;
+        continue;
+      }
       findings.push_back(Investigate(first, batch, previous, as_nobody, leaks));
       const Finding& f = findings.back();
       std::cout << "escape fuzzer: " << f.what << "\n"
@@ -562,8 +641,10 @@ TEST_F(EscapeFuzzer, RandomProgramsLeaveOnlyThroughTheInterface) {
   }
   const double took =
       std::chrono::duration_cast<milliseconds>(Clock::now() - start).count() / 1000.0;
-  std::cout << "escape fuzzer: " << took << " s, next seed " << first << "\n"
-            << stats_.Describe() << std::flush;
+  std::cout << "escape fuzzer: " << took << " s, next seed " << first << "\n" << stats_.Describe();
+  for (const auto& [signature, times] : seen)
+    std::cout << "  leaks seen: " << signature << ": " << times << "\n";
+  std::cout << std::flush;
   for (const Finding& f : findings) {
     ADD_FAILURE() << "a program under bindsup -i uplink2 sent through uplink1: " << f.what
                   << "\nwhat left through uplink1:\n"
