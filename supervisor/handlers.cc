@@ -1,6 +1,7 @@
 #include "supervisor/handlers.h"
 
 #include <linux/audit.h>
+#include <net/if.h>
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -14,6 +15,7 @@
 #include "supervisor/interface_options.h"
 #include "supervisor/message.h"
 #include "supervisor/program_view.h"
+#include "supervisor/scope.h"
 #include "supervisor/sockaddr.h"
 #include "supervisor/socket_info.h"
 #include "supervisor/target.h"
@@ -69,7 +71,9 @@ void NoteDecision(AuditFacts* facts, const SockAddr& original, const Decision& d
   if (facts == nullptr || (facts->decided && !d.denied)) return;
   facts->decided = true;
   facts->destination = FormatSockAddr(original);
-  facts->rewritten = d.redirect ? FormatSockAddr(*d.redirect) : std::string();
+  facts->rewritten = d.relayed_to ? d.relayed_to->ToString()
+                     : d.redirect ? FormatSockAddr(*d.redirect)
+                                  : std::string();
   facts->device = d.denied ? std::string() : d.device;
   facts->action = d.denied     ? AuditAction::kDenied
                   : d.redirect ? AuditAction::kDnsRewritten
@@ -110,6 +114,13 @@ std::optional<Handling> EnsureBound(PreparedSocket& s, HandlerEnv& env, const st
   Status bound = env.binding.Ensure(s.socket.get(), s.info);
   if (!bound) return Refuse(bound.error().code, what + ": " + bound.error().context);
   return std::nullopt;
+}
+
+// "uplink1", or "#7" for an index that names no interface.
+std::string InterfaceName(unsigned index) {
+  char name[IF_NAMESIZE] = {};
+  if (if_indextoname(index, name) == nullptr) return "#" + std::to_string(index);
+  return name;
 }
 
 std::string Describe(int fd, const SockAddr& to) {
@@ -164,6 +175,13 @@ std::optional<Handling> ApplyPolicy(PreparedSocket& s, HandlerEnv& env, SockAddr
       env.dns.Remember(*cookie, to, *decision->redirect);
     }
     to = *decision->redirect;
+  } else if (ScopeIdOf(to) != 0) {
+    // A scope chooses the output device even on a bound socket: it must name
+    // the decided one (scope.h). Asked only when there is a scope.
+    if (!ScopeFits(to, if_nametoindex(decision->device.c_str()))) {
+      return Refuse(EINVAL, what() + ": its scope names " + InterfaceName(ScopeIdOf(to)) +
+                                ", but its packets must leave through " + decision->device);
+    }
   }
   // A connect is expected to find the socket unbound (Binding::Ensure).
   Status bound = env.binding.Ensure(s.socket.get(), s.info, decision->device, fresh);

@@ -121,6 +121,42 @@ TEST_F(Escape, FastOpenGoesThroughTheInterface) {
   NothingThroughUplink1();
 }
 
+// 3a. IPv6 destinations whose scope id names another interface
+// (link-local fe80::/10, link-scoped multicast ff02::/16): for datagrams the
+// kernel takes the scope as the output device even on a bound socket. Every
+// call that names one fails with EINVAL, as connect() does, also on a socket
+// that first sent to a global address; a scope naming the interface, or
+// none, is used; a scope on an address that needs none is ignored.
+TEST_F(Escape, ScopeIdsNamingAnotherInterfaceAreRefused) {
+  const std::vector<std::pair<std::string, std::string>> calls{
+      {"udp-sendto", "sendto"},   {"udp-sendmsg", "sendmsg"}, {"udp-sendmmsg", "sendmmsg"},
+      {"udp-connect", "connect"}, {"raw6", "sendto"},         {"ping6", "sendto"}};
+  for (const auto& [kind, step] : calls) {
+    const std::string port = kind == "raw6" || kind == "ping6" ? "0" : "9";
+    for (const char* host : {"fe80::1%uplink1", "ff02::1%uplink1"}) {
+      for (const std::string& first : {std::string("-"), std::string(kServer6)}) {
+        SCOPED_TRACE(kind + " " + host + " after " + first);
+        RunResult r = Attempt({"scoped", kind, host, port, first});
+        ExpectLines(r, {step + " EINVAL"});
+        if (first != "-") ExpectLines(r, {"first-sendto ok"});
+      }
+    }
+  }
+  ExpectLines(Attempt({"scoped", "tfo", "fe80::1%uplink1", "8080", "-"}),
+              {"sendto-fastopen EINVAL"});
+  // The interface's own scope, and none: sent through it.
+  ExpectLines(Attempt({"scoped", "udp-sendto", "fe80::1%uplink2", "9", "-"}), {"sendto ok"});
+  ExpectLines(Attempt({"scoped", "udp-sendmsg", "ff02::1%uplink2", "9", "-"}), {"sendmsg ok"});
+  ExpectLines(Attempt({"scoped", "ping6", "fe80::1", "0", "-"}), {"sendto ok"});
+  // A global address needs no scope: the kernel ignores it, bindsup clears it.
+  ExpectLines(Attempt({"scoped", "udp-sendto", std::string(kServer6) + "%uplink1", "9", "-"}),
+              {"sendto ok"});
+  auto two = NothingThroughUplink1();
+  EXPECT_TRUE(Saw(two, "> fe80::1")) << Join(two);
+  EXPECT_TRUE(Saw(two, "> ff02::1")) << Join(two);
+  EXPECT_TRUE(Saw(two, "ip6 udp fd00:201:2::2 > fd00:200::1")) << Join(two);
+}
+
 // 4. io_uring: refused with ENOSYS, so that programs fall back.
 TEST_F(Escape, IoUringIsUnavailable) {
   ExpectLines(Attempt({"io-uring"}), {"io_uring_setup ENOSYS"});

@@ -72,11 +72,17 @@ static void report(const char* step, long rc) {
   fflush(stdout);
 }
 
-static socklen_t addr_of(const char* host, int port, struct sockaddr_storage* ss) {
+/* HOST is an IPv4 or IPv6 address; an IPv6 one may carry a scope,
+ * "fe80::1%uplink1" (an interface name) or "fe80::1%7" (an index). */
+static socklen_t addr_of(const char* spec, int port, struct sockaddr_storage* ss) {
   memset(ss, 0, sizeof(*ss));
   struct sockaddr_in* in = (struct sockaddr_in*)ss;
   struct sockaddr_in6* in6 = (struct sockaddr_in6*)ss;
-  if (inet_pton(AF_INET, host, &in->sin_addr) == 1) {
+  char host[INET6_ADDRSTRLEN + IF_NAMESIZE + 1];
+  snprintf(host, sizeof(host), "%s", spec);
+  char* scope = strchr(host, '%');
+  if (scope != NULL) *scope++ = 0;
+  if (scope == NULL && inet_pton(AF_INET, host, &in->sin_addr) == 1) {
     in->sin_family = AF_INET;
     in->sin_port = htons((uint16_t)port);
     return sizeof(*in);
@@ -84,9 +90,13 @@ static socklen_t addr_of(const char* host, int port, struct sockaddr_storage* ss
   if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
     in6->sin6_family = AF_INET6;
     in6->sin6_port = htons((uint16_t)port);
+    if (scope != NULL) {
+      in6->sin6_scope_id = if_nametoindex(scope);
+      if (in6->sin6_scope_id == 0) in6->sin6_scope_id = (uint32_t)strtoul(scope, NULL, 10);
+    }
     return sizeof(*in6);
   }
-  fprintf(stderr, "escape: bad address %s\n", host);
+  fprintf(stderr, "escape: bad address %s\n", spec);
   exit(2);
 }
 
@@ -223,6 +233,57 @@ static int pktinfo(const char* kind, const char* host, int port, const char* ifn
     report("sendmsg", sendmsg(fd, &m, 0));
   }
   await_reply(fd, "reply");
+  return 0;
+}
+
+/* ------------------------------------------------------------ scope ids */
+
+/* An IPv6 destination with a scope (HOST%IF): for datagrams the kernel takes
+ * the scope as the output device even on a bound socket (udpv6_sendmsg,
+ * rawv6_sendmsg, ping_v6_sendmsg). KIND: udp-sendto, udp-sendmsg,
+ * udp-sendmmsg, udp-connect (then send), raw6 and ping6 (ICMPv6 echo through
+ * a raw and a ping socket), tfo (TCP Fast Open). With FIRST (not "-"), the
+ * socket first sends to FIRST, a global address, then to HOST. */
+static int scoped(const char* kind, const char* host, int port, const char* first) {
+  struct sockaddr_storage to;
+  socklen_t len = addr_of(host, port, &to);
+  int type = SOCK_DGRAM, protocol = 0;
+  if (!strcmp(kind, "tfo")) type = SOCK_STREAM;
+  if (!strcmp(kind, "raw6")) type = SOCK_RAW;
+  if (!strcmp(kind, "raw6") || !strcmp(kind, "ping6")) protocol = IPPROTO_ICMPV6;
+  int fd = socket(AF_INET6, type, protocol);
+  if (fd < 0) return report("socket", -1), 1;
+  /* ICMPv6 echo request: type 128; the kernel fills in the checksum. */
+  unsigned char payload[8] = {'x'};
+  size_t size = 1;
+  if (protocol == IPPROTO_ICMPV6) {
+    memset(payload, 0, sizeof(payload));
+    payload[0] = 128;
+    size = sizeof(payload);
+  }
+  if (strcmp(first, "-") != 0) {
+    struct sockaddr_storage f;
+    socklen_t flen = addr_of(first, port, &f);
+    report("first-sendto", sendto(fd, payload, size, 0, (struct sockaddr*)&f, flen));
+  }
+  struct iovec iov = {payload, size};
+  struct msghdr m = {.msg_name = &to, .msg_namelen = len, .msg_iov = &iov, .msg_iovlen = 1};
+  if (!strcmp(kind, "udp-sendmsg")) {
+    report("sendmsg", sendmsg(fd, &m, 0));
+  } else if (!strcmp(kind, "udp-sendmmsg")) {
+    struct mmsghdr v[2] = {{.msg_hdr = m}, {.msg_hdr = m}};
+    int n = sendmmsg(fd, v, 2, 0);
+    if (n < 0) report("sendmmsg", -1);
+    else printf("sendmmsg %d\n", n);
+  } else if (!strcmp(kind, "udp-connect")) {
+    report("connect", connect(fd, (struct sockaddr*)&to, len));
+    report("send", send(fd, payload, size, 0));
+  } else if (!strcmp(kind, "tfo")) {
+    report("sendto-fastopen", sendto(fd, kGet, sizeof(kGet) - 1, MSG_FASTOPEN, (struct sockaddr*)&to, len));
+  } else {
+    report("sendto", sendto(fd, payload, size, 0, (struct sockaddr*)&to, len));
+  }
+  close(fd);
   return 0;
 }
 
@@ -709,6 +770,7 @@ int main(int argc, char** argv) {
   if (!strcmp(s, "udp-sendmmsg")) { ARGS(2); return udp_sendmsg(argv[2], atoi(argv[3]), 1); }
   if (!strcmp(s, "pktinfo")) { ARGS(4); return pktinfo(argv[2], argv[3], atoi(argv[4]), argv[5]); }
   if (!strcmp(s, "tfo")) { ARGS(3); return tfo(argv[2], argv[3], atoi(argv[4])); }
+  if (!strcmp(s, "scoped")) { ARGS(4); return scoped(argv[2], argv[3], atoi(argv[4]), argv[5]); }
   if (!strcmp(s, "io-uring")) {
     struct io_uring_params params;
     memset(&params, 0, sizeof(params));
