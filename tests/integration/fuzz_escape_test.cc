@@ -522,11 +522,10 @@ class EscapeFuzzer : public InLab<> {
   // A leak in the batch [first, first + count) (or the one before it, whose
   // late packets may have arrived after its fence): find the program, shrink
   // it, save it.
-  Finding Investigate(uint64_t first, uint64_t count, uint64_t previous_first, bool as_nobody,
+  Finding Investigate(uint64_t first, uint64_t count, uint64_t previous_first,
                       const std::vector<std::string>& leaks) {
     Finding f;
     f.leaks = leaks;
-    std::string who = as_nobody ? "nobody" : "root";
     std::optional<uint64_t> seed;
     // A marked packet names its program (of this run: a late packet may
     // come from an earlier batch).
@@ -540,24 +539,27 @@ class EscapeFuzzer : public InLab<> {
     }
     // Late packets need the time to come again: try without, then with.
     settle_ = milliseconds(0);
-    if (seed && !SeedsLeak(*seed, 1, as_nobody, marked)) {
+    if (seed && !SeedsLeak(*seed, 1, Unprivileged(*seed), marked)) {
       settle_ = milliseconds(3500);
-      if (!SeedsLeak(*seed, 1, as_nobody, marked)) seed.reset();
+      if (!SeedsLeak(*seed, 1, Unprivileged(*seed), marked)) seed.reset();
     }
     for (milliseconds settle : {milliseconds(0), milliseconds(3500)}) {
       if (seed) break;
       settle_ = settle;
-      seed = Culprit(first, count, as_nobody, marked);
+      seed = Culprit(first, count, Unprivileged(first), marked);
       if (!seed && previous_first < first)
-        seed = Culprit(previous_first, first - previous_first, as_nobody, marked);
+        seed =
+            Culprit(previous_first, first - previous_first, Unprivileged(previous_first), marked);
     }
     if (!seed) {
       settle_ = milliseconds(0);
       f.what = "programs " + std::to_string(previous_first) + " to " +
-               std::to_string(first + count - 1) + " as " + who +
+               std::to_string(first + count - 1) +
                " (no single program leaked again: a race, or several together)";
       return f;
     }
+    const bool as_nobody = Unprivileged(*seed);
+    const std::string who = as_nobody ? "nobody" : "root";
     RunResult gen = lab_->InClient({Watch::FuzzEscapeBinary(), "gen", std::to_string(*seed)});
     std::vector<std::string> minimal_leaks = leaks;
     std::string minimal = Shrink(gen.out, as_nobody, marked, &minimal_leaks);
@@ -583,6 +585,10 @@ class EscapeFuzzer : public InLab<> {
     return f;
   }
 
+  // Which identity program `seed` of this run runs as: one batch in three is
+  // unprivileged (nobody, under an unprivileged bindsup).
+  bool Unprivileged(uint64_t seed) const { return (seed - run_first_) / batch_ % 3 == 2; }
+
   std::string dir_;
   // How long after a run its packets may still come: a datagram waiting for
   // a neighbour that never answers is dropped, with an ICMP error, after 3 s.
@@ -591,6 +597,7 @@ class EscapeFuzzer : public InLab<> {
   std::unique_ptr<WorldReachableCopies> nobody_;
   Stats stats_;
   uint64_t run_first_ = 0;
+  uint64_t batch_ = 20;
   int files_ = 0;
   bool failed_run_ = false;
 };
@@ -598,6 +605,7 @@ class EscapeFuzzer : public InLab<> {
 TEST_F(EscapeFuzzer, RandomProgramsLeaveOnlyThroughTheInterface) {
   const long long budget = EnvNumber("BINDSUP_FUZZ_ESCAPE_SECONDS", 45);
   const uint64_t batch = static_cast<uint64_t>(EnvNumber("BINDSUP_FUZZ_ESCAPE_BATCH", 20));
+  batch_ = batch;
   const long long max_findings = EnvNumber("BINDSUP_FUZZ_ESCAPE_FINDINGS", 1);
   uint64_t first = static_cast<uint64_t>(
       EnvNumber("BINDSUP_FUZZ_ESCAPE_SEED", static_cast<long long>(time(nullptr)) * 1000));
@@ -609,8 +617,8 @@ TEST_F(EscapeFuzzer, RandomProgramsLeaveOnlyThroughTheInterface) {
   std::map<std::string, long> seen;  // leak signatures, and how often
   uint64_t previous = first;
   run_first_ = first;
-  for (long n = 0; Clock::now() < deadline && !failed_run_; ++n) {
-    const bool as_nobody = n % 3 == 2;  // one batch in three unprivileged
+  while (Clock::now() < deadline && !failed_run_) {
+    const bool as_nobody = Unprivileged(first);
     std::vector<std::string> leaks = RunSeeds(first, batch, as_nobody, true);
     if (!leaks.empty()) {
       auto found_at = Clock::now() - start;
@@ -626,7 +634,7 @@ TEST_F(EscapeFuzzer, RandomProgramsLeaveOnlyThroughTheInterface) {
         first += batch;
         continue;
       }
-      findings.push_back(Investigate(first, batch, previous, as_nobody, leaks));
+      findings.push_back(Investigate(first, batch, previous, leaks));
       const Finding& f = findings.back();
       std::cout << "escape fuzzer: " << f.what << "\n"
                 << (f.saved.empty() ? "" : "saved as " + f.saved + "\n") << f.reproducer
