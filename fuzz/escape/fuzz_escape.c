@@ -1,6 +1,6 @@
 /* fuzz_escape: the escape fuzzer's program generator and executor.
  *
- * The escape fuzzer (docs/threat-model.md, "Escape fuzzer") looks for any way
+ * The escape fuzzer (docs/threat-model.md, "The escape fuzzer") looks for any way
  * a program under `bindsup -i uplink2` can make a packet leave through
  * uplink1 of the lab (tests/lab/lab.sh). This program writes and runs the
  * attempts; the driver (tests/integration/fuzz_escape_test.cc) runs it under
