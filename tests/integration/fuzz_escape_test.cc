@@ -102,13 +102,21 @@ bool KernelOwn(const std::string& line) {
 
 // What kind of leak a line is, to investigate each kind once per run: the
 // packet type, which interface's address it came from, whether it carries
-// the program's data.
+// the program's data. An ICMP error the kernel sent (destination or address
+// unreachable, time exceeded, parameter problem) is one kind whatever it
+// quotes: the error for a packet the program sent with another's source.
 std::string Signature(const std::string& line) {
   std::istringstream in(line);
   std::string kind, proto, source;
   in >> kind;
   if (kind != "ip4" && kind != "ip6") return kind;
   in >> proto >> source;
+  for (const char* error : {"icmp6-1", "icmp6-2", "icmp6-3", "icmp6-4"})
+    if (proto == error) return "ICMP error";
+  if (proto == "icmp") {
+    for (const char* error : {" type 3 ", " type 11 ", " type 12 "})
+      if (line.find(error) != std::string::npos) return "ICMP error";
+  }
   std::string from = "other";
   if (StartsWith(source, "10.201.1.") || StartsWith(source, "fd00:201:1:")) from = "uplink1";
   if (StartsWith(source, "10.201.2.") || StartsWith(source, "fd00:201:2:")) from = "uplink2";
@@ -137,6 +145,10 @@ TEST(EscapeFuzzerOracle, TellsTheProgramsPacketsFromTheKernels) {
   EXPECT_FALSE(KernelOwn("ip6 icmp6-136 fe80::1 > fe80::2 len 64 tag=0000000000000001:3"));
   EXPECT_FALSE(KernelOwn("arp 10.201.1.99"));
   EXPECT_FALSE(KernelOwn("ip4 tcp 10.201.1.2 > 10.200.0.1 ports 40000 47001 len 60"));
+  EXPECT_EQ(Signature("ip4 icmp 10.201.1.2 > 10.201.1.1 type 3 len 56"), "ICMP error");
+  EXPECT_EQ(Signature("ip6 icmp6-1 fd00:201:1::2 > fd00:201:1::1 len 127 tag=1:5"), "ICMP error");
+  EXPECT_EQ(Signature("ip6 udp fe80::1 > ff02::1 ports 1 47001 len 80 tag=1:3"),
+            "ip6 udp from link-local, marked");
   EXPECT_TRUE(IsFuzzGroup("ff0e::201:2"));
   EXPECT_FALSE(IsFuzzGroup("ff02::1:ff00:201"));
   EXPECT_EQ(ProgramLines({"ready", "ip4 udp 10.201.1.2 > 10.201.1.1 ports 1 47999 tag=fence-1",

@@ -12,7 +12,8 @@
  * Prints "ready" first.
  *
  * With -v (the escape fuzzer's oracle, fuzz/escape/), lines say more:
- * TCP and UDP lines end in "ports <src> <dst>", ARP replies are
+ * TCP and UDP lines end in "ports <src> <dst>", ICMP lines in "type <n>",
+ * ARP replies are
  * "arp-reply <target>", any IPv4/IPv6 line ends in "len <bytes>", and a
  * frame whose bytes contain the fuzzer's marker "BSFZ" ends in
  * "tag=<what follows the marker, up to its '.'>".
@@ -76,6 +77,7 @@ static void ipv4(const unsigned char* p, size_t len) {
   }
   printf("ip4 %s %s > %s", proto_name(p[9], num), src, dst);
   if (len >= hl) ports(p[9], p + hl, len - hl);
+  if (verbose && p[9] == IPPROTO_ICMP && len > hl) printf(" type %d", p[hl]);
   if (verbose) printf(" len %zu", len);
 }
 
