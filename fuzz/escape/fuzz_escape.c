@@ -24,7 +24,7 @@
  * Program text. Lines starting with '#' are comments. Each operation is
  *   THREAD OP key=value...
  * THREAD is "main" (run once, in order) or "race" (run in a loop by a second
- * thread while main runs, at most 500 rounds). Sockets live in slots 0-3,
+ * thread while main runs, at most 20000 rounds). Sockets live in slots 0-3,
  * which are the fixed fd numbers 100-103, so a program means the same thing
  * whatever numbers the kernel hands out.
  *   socket s=S family=inet|inet6|N type=dgram|stream|raw|N[+nonblock] proto=N
@@ -86,11 +86,11 @@
 #define MAGIC "BSFZ"
 #define SLOTS 4
 #define SLOT_FD0 100
-#define MAX_OPS 64
+#define MAX_OPS 256
 #define MAX_MSGS 4
 #define MAX_LINE 2048
 #define FENCE_PORT 47999
-#define RACE_ROUNDS 500
+#define RACE_ROUNDS 20000
 
 /* ------------------------------------------------------------ names */
 
