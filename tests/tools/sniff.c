@@ -120,10 +120,25 @@ static void ipv6(const unsigned char* p, size_t len) {
   if (verbose) printf(" len %zu", len);
 }
 
-/* " tag=..." if the frame carries the escape fuzzer's marker. */
+/* " tag=..." if the frame carries the escape fuzzer's marker: the first
+ * whole one (BSFZ, 16 hex digits, ':'), else the first (a raw packet's
+ * header made of payload bytes holds a cut one). */
 static void tag(const unsigned char* frame, size_t len) {
-  const unsigned char* m = memmem(frame, len, "BSFZ", 4);
-  if (!verbose || !m) return;
+  if (!verbose) return;
+  const unsigned char* m = NULL;
+  for (const unsigned char* at = frame; at < frame + len;) {
+    const unsigned char* found = memmem(at, (size_t)(frame + len - at), "BSFZ", 4);
+    if (!found) break;
+    if (!m) m = found;
+    int whole = found + 21 <= frame + len && found[20] == ':';
+    for (int i = 4; whole && i < 20; ++i) whole = strchr("0123456789abcdef", found[i]) && found[i];
+    if (whole) {
+      m = found;
+      break;
+    }
+    at = found + 4;
+  }
+  if (!m) return;
   printf(" tag=");
   for (m += 4; m < frame + len && *m != '.' && *m > ' ' && *m < 127 && m - frame < 4096; ++m)
     putchar(*m);
