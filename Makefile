@@ -4,6 +4,9 @@
 #   make test    build with sanitizers and run the whole suite (root for
 #                the namespace tests)
 #   make bench   measure what bindsup costs (root; docs/performance.md)
+#   make fuzz-escape SECONDS=N
+#                the escape fuzzer for N seconds in a lab of its own (root);
+#                reproducers of what it finds go to fuzz/escape/regressions/
 #   make static  a fully static bindsup in build-static/, for container
 #                images (docs/deployment.md)
 #   make build | install | lint | format | clean
@@ -13,6 +16,7 @@ TEST_BUILD ?= build-test
 STATIC_BUILD ?= build-static
 JOBS       ?= $(shell nproc)
 FUZZ_SECONDS ?= 30
+SECONDS ?= 600
 BENCH_ROUNDS ?= 7
 
 # Debian 12 packages: to build, to test, to demo. examples/Dockerfile installs
@@ -23,7 +27,7 @@ PACKAGES := $(BUILD_PACKAGES) \
             musl-tools dnsmasq-base bind9-dnsutils clang libclang-rt-14-dev file \
             chromium firefox-esr nodejs python3 wget git openssh-client openssh-server aria2 bubblewrap
 
-.PHONY: all deps build static test demo bench install lint format clean
+.PHONY: all deps build static test demo bench fuzz-escape install lint format clean
 
 all: build
 
@@ -40,6 +44,17 @@ test: deps
 	cd $(TEST_BUILD) && ctest -j$(JOBS) --output-on-failure
 	@scripts/check-no-leftovers.sh
 	scripts/fuzz.sh $(FUZZ_SECONDS)
+
+# The test build (sanitizers on, which the supervisor's fuzzing wants), then
+# only the fuzzer; make test runs the same for 45 s. FINDINGS=N: stop after N.
+FINDINGS ?= 5
+fuzz-escape: deps
+	cmake -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=Debug -DBINDSUP_SANITIZE=ON
+	cmake --build $(TEST_BUILD) -j$(JOBS) --target escape_fuzz_tests
+	BINDSUP_FUZZ_ESCAPE_SECONDS=$(SECONDS) BINDSUP_FUZZ_ESCAPE_FINDINGS=$(FINDINGS) \
+	BINDSUP_FUZZ_ESCAPE_SAVE=$(CURDIR)/fuzz/escape/regressions \
+	  $(TEST_BUILD)/tests/escape_fuzz_tests --gtest_filter='EscapeFuzzer.Random*'
+	@scripts/check-no-leftovers.sh
 
 # RelWithDebInfo, like build: GCC 12 at -O3 (Release) reports false -Wrestrict
 # warnings in libstdc++. Install it stripped: cmake --install $(STATIC_BUILD) --strip

@@ -1,7 +1,7 @@
-/* sniff IFACE: print one line per frame received on IFACE (what the peer
- * sent), until killed. Run by the tests in the lab's router namespace on the
- * peer of an uplink: every line is a packet that left the client through that
- * uplink.
+/* sniff [-v] IFACE: print one line per frame received on IFACE (what the
+ * peer sent), until killed. Run by the tests in the lab's router namespace on
+ * the peer of an uplink: every line is a packet that left the client through
+ * that uplink.
  *
  *   ip4 <proto> <src> > <dst>          IPv4 (proto: tcp, udp, icmp, igmp or a number)
  *   igmp-report <group>...             IGMPv2/v3 membership reports
@@ -10,18 +10,34 @@
  *   arp <target>                       ARP requests
  *   other 0x<ethertype>
  * Prints "ready" first.
+ *
+ * With -v (the escape fuzzer's oracle, fuzz/escape/), lines say more:
+ * TCP and UDP lines end in "ports <src> <dst>", ICMP lines in "type <n>",
+ * ARP replies are
+ * "arp-reply <target>", any IPv4/IPv6 line ends in "len <bytes>", and a
+ * frame whose bytes contain the fuzzer's marker "BSFZ" ends in
+ * "tag=<what follows the marker, up to its '.'>".
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
 #include <net/if.h>
+#include <netinet/if_ether.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+static int verbose;
+
+/* " ports S D" for TCP and UDP (transport header at t, len bytes left). */
+static void ports(int proto, const unsigned char* t, size_t len) {
+  if (!verbose || (proto != IPPROTO_TCP && proto != IPPROTO_UDP) || len < 4) return;
+  printf(" ports %d %d", (t[0] << 8) | t[1], (t[2] << 8) | t[3]);
+}
 
 static const char* proto_name(int p, char* buf) {
   switch (p) {
@@ -44,7 +60,7 @@ static void ipv4(const unsigned char* p, size_t len) {
     char group[INET_ADDRSTRLEN];
     if (g[0] == 0x16) { /* IGMPv2 report */
       inet_ntop(AF_INET, g + 4, group, sizeof(group));
-      printf("igmp-report %s\n", group);
+      printf("igmp-report %s", group);
       return;
     }
     if (g[0] == 0x22 && len >= hl + 8) { /* IGMPv3 report */
@@ -56,11 +72,13 @@ static void ipv4(const unsigned char* p, size_t len) {
         printf(" %s", group);
         off += 8 + (size_t)p[off + 1] * 4 + (size_t)((p[off + 2] << 8) | p[off + 3]) * 4;
       }
-      printf("\n");
       return;
     }
   }
-  printf("ip4 %s %s > %s\n", proto_name(p[9], num), src, dst);
+  printf("ip4 %s %s > %s", proto_name(p[9], num), src, dst);
+  if (len >= hl) ports(p[9], p + hl, len - hl);
+  if (verbose && p[9] == IPPROTO_ICMP && len > hl) printf(" type %d", p[hl]);
+  if (verbose) printf(" len %zu", len);
 }
 
 static void ipv6(const unsigned char* p, size_t len) {
@@ -78,7 +96,7 @@ static void ipv6(const unsigned char* p, size_t len) {
     int type = p[off];
     if (type == 131 && off + 24 <= len) { /* MLDv1 report */
       inet_ntop(AF_INET6, p + off + 8, group, sizeof(group));
-      printf("mld-report %s\n", group);
+      printf("mld-report %s", group);
       return;
     }
     if (type == 143) { /* MLDv2 report */
@@ -90,19 +108,50 @@ static void ipv6(const unsigned char* p, size_t len) {
         printf(" %s", group);
         r += 20 + (size_t)p[r + 1] * 4 + (size_t)((p[r + 2] << 8) | p[r + 3]) * 16;
       }
-      printf("\n");
       return;
     }
-    printf("ip6 icmp6-%d %s > %s\n", type, src, dst);
+    printf("ip6 icmp6-%d %s > %s", type, src, dst);
+    if (verbose) printf(" len %zu", len);
     return;
   }
   char num[16];
-  printf("ip6 %s %s > %s\n", next == IPPROTO_TCP ? "tcp" : next == IPPROTO_UDP ? "udp" : (snprintf(num, sizeof(num), "%d", next), num), src, dst);
+  printf("ip6 %s %s > %s", next == IPPROTO_TCP ? "tcp" : next == IPPROTO_UDP ? "udp" : (snprintf(num, sizeof(num), "%d", next), num), src, dst);
+  if (off <= len) ports(next, p + off, len - off);
+  if (verbose) printf(" len %zu", len);
+}
+
+/* " tag=..." if the frame carries the escape fuzzer's marker: the first
+ * whole one (BSFZ, 16 hex digits, ':'), else the first (a raw packet's
+ * header made of payload bytes holds a cut one). */
+static void tag(const unsigned char* frame, size_t len) {
+  if (!verbose) return;
+  const unsigned char* m = NULL;
+  for (const unsigned char* at = frame; at < frame + len;) {
+    const unsigned char* found = memmem(at, (size_t)(frame + len - at), "BSFZ", 4);
+    if (!found) break;
+    if (!m) m = found;
+    int whole = found + 21 <= frame + len && found[20] == ':';
+    for (int i = 4; whole && i < 20; ++i) whole = strchr("0123456789abcdef", found[i]) && found[i];
+    if (whole) {
+      m = found;
+      break;
+    }
+    at = found + 4;
+  }
+  if (!m) return;
+  printf(" tag=");
+  for (m += 4; m < frame + len && *m != '.' && *m > ' ' && *m < 127 && m - frame < 4096; ++m)
+    putchar(*m);
 }
 
 int main(int argc, char** argv) {
+  if (argc == 3 && strcmp(argv[1], "-v") == 0) {
+    verbose = 1;
+    argv[1] = argv[2];
+    argc = 2;
+  }
   if (argc != 2) {
-    fprintf(stderr, "usage: sniff IFACE\n");
+    fprintf(stderr, "usage: sniff [-v] IFACE\n");
     return 2;
   }
   int fd = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
@@ -118,6 +167,12 @@ int main(int argc, char** argv) {
     perror("sniff: bind");
     return 1;
   }
+  if (verbose) {
+    /* The fuzzer's bursts must not overflow the socket: a dropped frame is
+     * a leak not seen. (Root only; otherwise the default stays.) */
+    int size = 8 << 20;
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size));
+  }
   setvbuf(stdout, NULL, _IOLBF, 0);
   printf("ready\n");
   unsigned char frame[65536];
@@ -131,15 +186,24 @@ int main(int argc, char** argv) {
     const unsigned char* p = frame + sizeof(*eth);
     size_t len = (size_t)n - sizeof(*eth);
     switch (ntohs(eth->ether_type)) {
-      case ETHERTYPE_IP: ipv4(p, len); break;
-      case ETHERTYPE_IPV6: ipv6(p, len); break;
+      case ETHERTYPE_IP:
+        if (len < 20) continue;
+        ipv4(p, len);
+        break;
+      case ETHERTYPE_IPV6:
+        if (len < 40) continue;
+        ipv6(p, len);
+        break;
       case ETHERTYPE_ARP: {
         char target[INET_ADDRSTRLEN] = "?";
         if (len >= 28) inet_ntop(AF_INET, p + 24, target, sizeof(target));
-        printf("arp %s\n", target);
+        int reply = len >= 8 && p[6] == 0 && p[7] == ARPOP_REPLY;
+        printf("%s %s", verbose && reply ? "arp-reply" : "arp", target);
         break;
       }
-      default: printf("other 0x%04x\n", ntohs(eth->ether_type));
+      default: printf("other 0x%04x", ntohs(eth->ether_type));
     }
+    tag(p, len);
+    printf("\n");
   }
 }
