@@ -292,6 +292,24 @@ TEST_F(Escape, RacesOnMemoryAndFdNumbersChangeNothing) {
   EXPECT_TRUE(Saw(two, "> 10.201.1.1")) << "the rewritten address went through uplink2";
 }
 
+// 6b. A unix call from a thread that is the only user of its fd table is
+// left to the kernel (it keeps the program's identity). The races that could
+// cheat that proof: a chain of short-lived threads switching the fd number
+// between a unix and an unbound UDP socket, and a process sharing the fd
+// table (refused). Nothing leaves through uplink1, as nobody and as root.
+TEST_F(Escape, RacesAgainstTheSoleFdTableProofChangeNothing) {
+  for (bool nobody : {false, true}) {
+    SCOPED_TRACE(nobody ? "as nobody" : "as root");
+    auto attempt = [&](const std::vector<std::string>& scenario) {
+      return nobody ? AttemptAsNobody(scenario) : Attempt(scenario);
+    };
+    ExpectLines(attempt({"race-sole", "churn", "1500", kServer4, "9"}), {"race-sole churn done"});
+    ExpectLines(attempt({"race-sole", "clonefiles", "1500", kServer4, "9"}),
+                {"clone-files EPERM", "race-sole clonefiles done"});
+  }
+  NothingThroughUplink1();
+}
+
 // 7. Threads with their own fd table (clone without CLONE_FILES,
 // unshare(CLONE_FILES)) and clone3.
 TEST_F(Escape, ThreadsWithTheirOwnFdTableAreSupervised) {
@@ -325,11 +343,31 @@ TEST_F(Escape, OtherSocketKindsAndNamespaces) {
       {"packet-socket EPERM", "packet-socket-upper-bits EPERM", "xdp-socket EAFNOSUPPORT",
        "vsock-socket EAFNOSUPPORT", "smc-socket EPROTONOSUPPORT", "mptcp-socket EPROTONOSUPPORT",
        "sctp-socket EPROTONOSUPPORT", "seqpacket-socket ESOCKTNOSUPPORT"});
+  // New network and user namespaces may be made (sandboxes need them);
+  // entering an existing one may not: it may be wired to the outside by
+  // processes outside the tree.
   ExpectLines(Attempt({"namespaces", "/run/netns/" + lab_->router_ns()}),
-              {"unshare-newnet EPERM", "unshare-newuser EPERM", "clone-newnet EPERM",
-               "setns-net EPERM", "setns-any EPERM"});
+              {"unshare-newnet ok", "unshare-newuser ok", "clone-newnet ok", "setns-net EPERM",
+               "setns-any EPERM"});
   auto two = NothingThroughUplink1();
   EXPECT_TRUE(Saw(two, "ip4 icmp 10.201.2.2 > 10.200.0.1")) << Join(two);
+}
+
+// 9b. A program (as nobody) in a user and network namespace of its own: the
+// namespace has no way out but through processes of the tree. Loopback works
+// inside, the server cannot be reached from inside, a veth pair made inside
+// cannot be moved out, the host's namespace cannot be entered; a socket made
+// before still goes through the interface, and one made inside and handed
+// out still cannot reach the server.
+TEST_F(Escape, NetworkNamespacesOfTheProgramHaveNoWayOut) {
+  RunResult r = AttemptAsNobody({"netns", kServer4, "8081", "/run/netns/" + lab_->client_ns()});
+  ExpectLines(r, {"unshare-user-net ok", "lo-up ok", "inside-sendto-server ENETUNREACH",
+                  "inside-loopback-sendto ok", "inside-loopback received",
+                  "outside-socket-sendto ok", "veth-inside ok", "veth-move-out failed",
+                  "setns-back EPERM", "hand-out ok", "handed-socket-sendto-server ENETUNREACH"});
+  auto two = NothingThroughUplink1();
+  EXPECT_TRUE(Saw(two, "ip4 udp 10.201.2.2 > 10.200.0.1")) << "the socket made outside\n"
+                                                           << Join(two);
 }
 
 // 10. i386 system calls from a 64-bit process: the process is killed.

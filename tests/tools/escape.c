@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
@@ -519,6 +520,126 @@ static int nonlocal_source(const char* foreign6, const char* own6) {
   return 0;
 }
 
+/* ------------------------------------------------------------ network namespaces */
+
+static void write_file(const char* path, const char* text) {
+  int fd = open(path, O_WRONLY);
+  if (fd >= 0) {
+    if (write(fd, text, strlen(text)) < 0) perror(path);
+    close(fd);
+  }
+}
+
+static void loopback_up(void) {
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof(ifr));
+  strcpy(ifr.ifr_name, "lo");
+  int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  ioctl(fd, SIOCGIFFLAGS, &ifr);
+  ifr.ifr_flags |= IFF_UP;
+  report("lo-up", ioctl(fd, SIOCSIFFLAGS, &ifr));
+  close(fd);
+}
+
+/* Runs `ip ARGS...` and reports "<step> ok" or "<step> failed". */
+static void run_ip(const char* step, char* const argv[]) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    int null = open("/dev/null", O_WRONLY);
+    dup2(null, 2);
+    execvp("ip", argv);
+    _exit(127);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  printf("%s %s\n", step, WIFEXITED(status) && WEXITSTATUS(status) == 0 ? "ok" : "failed");
+  fflush(stdout);
+}
+
+/* A program (run as an unprivileged user) in user and network namespaces of
+ * its own: a new network namespace has no way out but through processes of
+ * the tree. Inside it: loopback works, the server is unreachable, a veth
+ * pair can be made but not moved out to HOST_NETNS (a file of bindsup's
+ * network namespace), and entering HOST_NETNS is refused. A socket made
+ * before the namespace still goes through the interface; one made inside and
+ * handed out over a unix socket still cannot reach the server. */
+static int netns(const char* server, int port, const char* host_netns) {
+  struct sockaddr_storage to;
+  socklen_t len = addr_of(server, port, &to);
+  int outside = socket(AF_INET, SOCK_DGRAM, 0);
+  int pair[2];
+  socketpair(AF_UNIX, SOCK_DGRAM, 0, pair);
+  pid_t child = fork();
+  if (child == 0) {
+    uid_t uid = getuid();
+    gid_t gid = getgid();
+    report("unshare-user-net", unshare(CLONE_NEWUSER | CLONE_NEWNET));
+    /* Root inside (as `unshare -r` does), so that `ip` keeps its capabilities. */
+    write_file("/proc/self/setgroups", "deny");
+    char map[64];
+    snprintf(map, sizeof(map), "0 %u 1", (unsigned)uid);
+    write_file("/proc/self/uid_map", map);
+    snprintf(map, sizeof(map), "0 %u 1", (unsigned)gid);
+    write_file("/proc/self/gid_map", map);
+    loopback_up();
+    int inside = socket(AF_INET, SOCK_DGRAM, 0);
+    report("inside-sendto-server", sendto(inside, "i", 1, 0, (struct sockaddr*)&to, len));
+    int receiver = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in loop = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    bind(receiver, (struct sockaddr*)&loop, sizeof(loop));
+    socklen_t loop_len = sizeof(loop);
+    getsockname(receiver, (struct sockaddr*)&loop, &loop_len);
+    report("inside-loopback-sendto", sendto(inside, "l", 1, 0, (struct sockaddr*)&loop, loop_len));
+    char byte;
+    struct pollfd p = {receiver, POLLIN, 0};
+    printf("inside-loopback %s\n",
+           poll(&p, 1, 2000) == 1 && recv(receiver, &byte, 1, 0) == 1 ? "received" : "lost");
+    report("outside-socket-sendto", sendto(outside, "o", 1, 0, (struct sockaddr*)&to, len));
+    char* add[] = {"ip", "link", "add", "bsupa", "type", "veth", "peer", "name", "bsupb", NULL};
+    run_ip("veth-inside", add);
+    char* move[] = {"ip", "link", "set", "bsupb", "netns", (char*)host_netns, NULL};
+    run_ip("veth-move-out", move);
+    int host = open(host_netns, O_RDONLY);
+    report("setns-back", setns(host, CLONE_NEWNET));
+    /* Hand the inside socket out. */
+    union {
+      char buf[CMSG_SPACE(sizeof(int))];
+      struct cmsghdr align;
+    } control;
+    memset(&control, 0, sizeof(control));
+    struct iovec iov = {(void*)"s", 1};
+    struct msghdr m = {.msg_iov = &iov,
+                       .msg_iovlen = 1,
+                       .msg_control = control.buf,
+                       .msg_controllen = sizeof(control.buf)};
+    struct cmsghdr* c = CMSG_FIRSTHDR(&m);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &inside, sizeof(int));
+    report("hand-out", sendmsg(pair[1], &m, 0));
+    _exit(0);
+  }
+  waitpid(child, NULL, 0);
+  union {
+    char buf[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } control;
+  char byte;
+  struct iovec iov = {&byte, 1};
+  struct msghdr m = {.msg_iov = &iov,
+                     .msg_iovlen = 1,
+                     .msg_control = control.buf,
+                     .msg_controllen = sizeof(control.buf)};
+  struct pollfd p = {pair[0], POLLIN, 0};
+  int handed = -1;
+  if (poll(&p, 1, 2000) == 1 && recvmsg(pair[0], &m, 0) == 1 && CMSG_FIRSTHDR(&m) != NULL)
+    memcpy(&handed, CMSG_DATA(CMSG_FIRSTHDR(&m)), sizeof(int));
+  report("handed-socket-sendto-server",
+         handed < 0 ? (errno = EBADF, -1) : sendto(handed, "h", 1, 0, (struct sockaddr*)&to, len));
+  return 0;
+}
+
 /* ------------------------------------------------------------ raw headers, flow labels, anycast */
 
 /* Packets whose IP header the program writes go to the destination in that
@@ -830,6 +951,93 @@ static int race_dup2(const char* host, int port, const char* ifname, int iterati
   return 0;
 }
 
+/* The fd number and the name another task keeps switching between a unix
+ * socket (no name) and an unbound UDP socket (HOST:PORT), while this thread
+ * sendmsg()s on that number. A unix call from a thread that is alone in its
+ * fd table is left to the kernel; these races are how that proof could be
+ * cheated. MODE:
+ *   churn       the other task is a chain of threads, each creating the next
+ *               and exiting (the thread count moves all the time);
+ *   clonefiles  the other task is a process sharing this one's fd table
+ *               (clone with CLONE_FILES, without CLONE_THREAD): refused. */
+static int sole_fd;
+static int sole_unix;
+static struct sockaddr_storage sole_to;
+static socklen_t sole_to_len;
+static struct msghdr sole_msg;
+static atomic_int sole_stop;
+
+static void sole_toggle(int k) {
+  if (k & 1) {
+    /* A fresh socket each time: one bindsup has seen is bound already. */
+    int fresh = socket(sole_to.ss_family, SOCK_DGRAM, 0);
+    dup2(fresh, sole_fd);
+    close(fresh);
+    sole_msg.msg_name = &sole_to;
+    sole_msg.msg_namelen = sole_to_len;
+  } else {
+    dup2(sole_unix, sole_fd);
+    sole_msg.msg_name = NULL;
+    sole_msg.msg_namelen = 0;
+  }
+}
+
+static void* sole_churn(void* unused) {
+  (void)unused;
+  for (int k = 0; k < 2000 && !atomic_load(&sole_stop); ++k) sole_toggle(k);
+  if (!atomic_load(&sole_stop)) {
+    pthread_t next;
+    if (pthread_create(&next, NULL, sole_churn, NULL) == 0) pthread_detach(next);
+  }
+  return NULL;
+}
+
+static int sole_racer_process(void* unused) {
+  (void)unused;
+  for (int k = 0; !atomic_load(&sole_stop); ++k) sole_toggle(k);
+  return 0;
+}
+
+static int race_sole(const char* mode, int milliseconds, const char* host, int port) {
+  sole_to_len = addr_of(host, port, &sole_to);
+  int pair[2];
+  socketpair(AF_UNIX, SOCK_DGRAM, 0, pair);
+  sole_unix = pair[0];
+  sole_fd = dup(pair[0]);
+  static struct iovec iov = {(void*)"r", 1};
+  sole_msg.msg_iov = &iov;
+  sole_msg.msg_iovlen = 1;
+  static char stack[1 << 16] __attribute__((aligned(16)));
+  pid_t racer = -1;
+  if (!strcmp(mode, "churn")) {
+    pthread_t first;
+    pthread_create(&first, NULL, sole_churn, NULL);
+    pthread_detach(first);
+  } else {
+    racer =
+        clone(sole_racer_process, stack + sizeof(stack), CLONE_VM | CLONE_FILES | SIGCHLD, NULL);
+    report("clone-files", racer);
+  }
+  struct timespec start, now;
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  long calls = 0;
+  do {
+    sendmsg(sole_fd, &sole_msg, MSG_DONTWAIT);
+    /* Drain the unix side now and then. */
+    char buf[8];
+    while (recv(pair[1], buf, sizeof(buf), MSG_DONTWAIT) > 0) {
+    }
+    ++calls;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+  } while ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 <
+           milliseconds);
+  atomic_store(&sole_stop, 1);
+  if (racer > 0) waitpid(racer, NULL, 0);
+  usleep(20000);
+  printf("race-sole %s done\n", mode);
+  return 0;
+}
+
 /* ------------------------------------------------------------ fd tables */
 
 static const char* thread_host;
@@ -1094,6 +1302,14 @@ int main(int argc, char** argv) {
     return race_bind(argv[2], atoi(argv[3]), argv[4], argv[5]);
   }
   if (!strcmp(s, "hdrincl")) return hdrincl();
+  if (!strcmp(s, "race-sole")) {
+    ARGS(4);
+    return race_sole(argv[2], atoi(argv[3]), argv[4], atoi(argv[5]));
+  }
+  if (!strcmp(s, "netns")) {
+    ARGS(3);
+    return netns(argv[2], atoi(argv[3]), argv[4]);
+  }
   if (!strcmp(s, "nonlocal-source")) {
     ARGS(2);
     return nonlocal_source(argv[2], argv[3]);
