@@ -12,6 +12,10 @@ BUILD      ?= build
 TEST_BUILD ?= build-test
 STATIC_BUILD ?= build-static
 JOBS       ?= $(shell nproc)
+# Compiler warnings as errors: for development and CI (make test turns it on,
+# and its tests that run make static and make deb pass WERROR=ON); a user's
+# build does not fail on a warning a newer compiler adds.
+WERROR     ?= OFF
 FUZZ_SECONDS ?= 30
 BENCH_ROUNDS ?= 7
 
@@ -30,22 +34,22 @@ deps:
 	@scripts/install-deps.sh $(PACKAGES)
 
 build: deps
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBINDSUP_WERROR=$(WERROR)
 	cmake --build $(BUILD) -j$(JOBS)
 
 test: deps
-	cmake -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=Debug -DBINDSUP_SANITIZE=ON
+	cmake -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=Debug -DBINDSUP_SANITIZE=ON -DBINDSUP_WERROR=ON
 	cmake --build $(TEST_BUILD) -j$(JOBS)
 	cd $(TEST_BUILD) && ctest -j$(JOBS) --output-on-failure
 	@scripts/check-no-leftovers.sh
 	scripts/fuzz.sh $(FUZZ_SECONDS)
 
-# RelWithDebInfo, like build: GCC 12 at -O3 (Release) reports false -Wrestrict
-# warnings in libstdc++. Install it stripped: cmake --install $(STATIC_BUILD) --strip
+# Release (-O3): CI's -O3 build of bindsup, with WERROR=ON (tests/CMakeLists.txt,
+# static_build). Install it stripped: cmake --install $(STATIC_BUILD) --strip
 static:
 	@scripts/install-deps.sh $(BUILD_PACKAGES)
-	cmake -S . -B $(STATIC_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBINDSUP_STATIC=ON \
-	      -DBINDSUP_BUILD_TESTS=OFF
+	cmake -S . -B $(STATIC_BUILD) -DCMAKE_BUILD_TYPE=Release -DBINDSUP_STATIC=ON \
+	      -DBINDSUP_BUILD_TESTS=OFF -DBINDSUP_WERROR=$(WERROR)
 	cmake --build $(STATIC_BUILD) -j$(JOBS) --target bindsup
 
 demo: build
@@ -53,7 +57,7 @@ demo: build
 
 # Builds only what the benchmark runs (not the test suite).
 bench: deps
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBINDSUP_WERROR=$(WERROR)
 	cmake --build $(BUILD) -j$(JOBS) --target bench
 	$(BUILD)/bench/bench --rounds $(BENCH_ROUNDS)
 
