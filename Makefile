@@ -6,11 +6,13 @@
 #   make bench   measure what bindsup costs (root; docs/performance.md)
 #   make static  a fully static bindsup in build-static/, for container
 #                images (docs/deployment.md)
+#   make deb     a Debian package, build-deb/bindsup_<version>_<arch>.deb
 #   make build | install | lint | format | clean
 
 BUILD      ?= build
 TEST_BUILD ?= build-test
 STATIC_BUILD ?= build-static
+DEB_BUILD  ?= build-deb
 JOBS       ?= $(shell nproc)
 # Compiler warnings as errors: for development and CI (make test turns it on,
 # and its tests that run make static and make deb pass WERROR=ON); a user's
@@ -22,11 +24,14 @@ BENCH_ROUNDS ?= 7
 # Debian 12 packages: to build, to test, to demo. examples/Dockerfile installs
 # BUILD_PACKAGES (tests/integration/examples_test.cc checks it).
 BUILD_PACKAGES := cmake g++ make pkg-config libseccomp-dev libboost-dev libfmt-dev
+# make deb: dpkg-dev for dpkg-buildflags and dpkg-shlibdeps (the Depends).
+DEB_PACKAGES := $(BUILD_PACKAGES) dpkg-dev
 PACKAGES := $(BUILD_PACKAGES) \
             libgtest-dev nlohmann-json3-dev golang-go iproute2 util-linux curl busybox-static microsocks \
-            musl-tools dnsmasq-base bind9-dnsutils clang libclang-rt-14-dev file
+            musl-tools dnsmasq-base bind9-dnsutils clang libclang-rt-14-dev file \
+            dpkg-dev man-db bash-completion
 
-.PHONY: all deps build static test demo bench install lint format clean
+.PHONY: all deps build static deb test demo bench install lint format clean
 
 all: build
 
@@ -52,6 +57,18 @@ static:
 	      -DBINDSUP_BUILD_TESTS=OFF -DBINDSUP_WERROR=$(WERROR)
 	cmake --build $(STATIC_BUILD) -j$(JOBS) --target bindsup
 
+# The way Debian builds a package: CMAKE_BUILD_TYPE=None with
+# dpkg-buildflags' flags (-O2, hardening); then CPack (packaging/deb.cmake).
+deb:
+	@scripts/install-deps.sh $(DEB_PACKAGES)
+	CFLAGS="$$(dpkg-buildflags --get CFLAGS) $$(dpkg-buildflags --get CPPFLAGS)" \
+	CXXFLAGS="$$(dpkg-buildflags --get CXXFLAGS) $$(dpkg-buildflags --get CPPFLAGS)" \
+	LDFLAGS="$$(dpkg-buildflags --get LDFLAGS)" \
+	cmake -S . -B $(DEB_BUILD) -DCMAKE_BUILD_TYPE=None -DBINDSUP_BUILD_TESTS=OFF \
+	      -DBINDSUP_WERROR=$(WERROR)
+	cmake --build $(DEB_BUILD) -j$(JOBS) --target bindsup
+	cd $(DEB_BUILD) && cpack -G DEB
+
 demo: build
 	scripts/demo.sh $(BUILD)
 
@@ -72,4 +89,4 @@ format:
 	clang-format -i $$(git ls-files '*.cc' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(TEST_BUILD) $(STATIC_BUILD) build-fuzz
+	rm -rf $(BUILD) $(TEST_BUILD) $(STATIC_BUILD) $(DEB_BUILD) build-fuzz
