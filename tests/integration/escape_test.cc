@@ -3,7 +3,9 @@
 // tests/tools/escape.c is the hostile program; it runs under
 // `bindsup -i uplink2` in the lab while sniff captures, on the router's side
 // of both uplinks, what the client sends. Every test asserts the call's
-// documented result and that *nothing* left through uplink1. Where the
+// documented result and that *nothing* left through uplink1 but the
+// kernel's own traffic (Capture::KernelsOwn: IPv6 housekeeping, and port
+// unreachables answering late replies, docs/threat-model.md). Where the
 // scenario is meant to get through (through uplink2), the capture of uplink2
 // shows it did, which also proves the capture works.
 #include <gtest/gtest.h>
