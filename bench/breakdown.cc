@@ -140,7 +140,7 @@ int main(int argc, char** argv) {
     std::uint64_t id = 1;
     (void)ioctl(listener.get(), SECCOMP_IOCTL_NOTIF_ID_VALID, &id);
   });
-  bindsup::Policy policy(bindsup::PolicyConfig{interface, {}, {}, {}, {}, {}, {}, EPERM, false});
+  bindsup::Policy policy(bindsup::PolicyConfig{interface, {}, {}, {}, {}, {}, {}, EPERM, false, {}, {}});
   bindsup::SockAddr to;
   std::memcpy(&to.storage, &program_address, sizeof(program_address));
   to.len = sizeof(program_address);

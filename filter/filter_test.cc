@@ -134,6 +134,25 @@ TEST(Filter, TrapsExactlyTheCallsThatCanChooseARoute) {
             (std::vector<int>{SYS_connect, SYS_sendto, SYS_sendmsg, SYS_sendmmsg, SYS_sendto}));
 }
 
+// bind() can move an IPv6 socket to another device (a scoped link-local
+// address): trapped for addresses as long as an IPv6 one, not for IPv4 or
+// netlink ones.
+TEST(Filter, BindIsTrappedForAddressesAsLongAsAnIpv6One) {
+  Observed o = RunUnderFilter(FilterConfig{}, [] {
+    sockaddr_in in{};
+    in.sin_family = AF_INET;
+    int v4 = socket(AF_INET, SOCK_DGRAM, 0);
+    bind(v4, reinterpret_cast<sockaddr*>(&in), sizeof(in));
+    sockaddr_in6 in6{};
+    in6.sin6_family = AF_INET6;
+    int v6 = socket(AF_INET6, SOCK_DGRAM, 0);
+    bind(v6, reinterpret_cast<sockaddr*>(&in6), sizeof(in6));
+    bind(v6, reinterpret_cast<sockaddr*>(&in6), 24);  // RFC 2133 length
+    syscall(SYS_bind, v6, &in6, (1ULL << 32) | 16);   // the kernel reads 16: trapped anyway
+  });
+  EXPECT_EQ(o.trapped, (std::vector<int>{SYS_bind, SYS_bind, SYS_bind}));
+}
+
 TEST(Filter, TrapsEscapeHatches) {
   Observed o = RunUnderFilter(FilterConfig{.unprivileged_supervisor = true}, [] {
     int s = socket(AF_INET, SOCK_DGRAM, 0);

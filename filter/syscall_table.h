@@ -8,9 +8,10 @@
 // name lookup are all derived from this table.
 //
 // What is deliberately absent matters as much: read, write, send (sendto
-// without an address), recv*, sendfile, splice, accept, bind and (for the
-// internet and local socket types) socket are never intercepted, so the data path of a
-// connected socket runs at native speed.
+// without an address), recv*, sendfile, splice, accept, bind with an address
+// shorter than an IPv6 one and (for the internet and local socket types)
+// socket are never intercepted, so the data path of a connected socket runs
+// at native speed.
 #pragma once
 
 #include <linux/ptrace.h>
@@ -34,6 +35,7 @@ enum class Op : std::uint8_t {
   kSendMsg,     // bind the socket, then send the (sanitised) message
   kSendMmsg,    // the same for each message of the vector
   kListen,      // bind the socket, then listen (only with --bind-listeners)
+  kBind,        // check a scope, then bind to the address (performed)
   kSetsockopt,  // an option that picks an interface, or joins a multicast group
   kSocket,      // a socket type that cannot be bound (packet, MPTCP, SCTP, ...)
   kRefuse,      // fail with SyscallSpec::error, and say why
@@ -139,8 +141,12 @@ inline constexpr Trap kAlways{};
 // Socket types (low bits of socket()'s type argument) and protocols that
 // cannot be held to one interface. SOCK_SEQPACKET on AF_INET* is SCTP.
 inline constexpr std::uint64_t kSockTypeMask = 0xf;
+// The length of an RFC 2133 sockaddr_in6 (no sin6_scope_id): the shortest
+// IPv6 socket address the kernel accepts.
+inline constexpr std::uint64_t kSin6LenRfc2133 = 24;
 inline constexpr int kIpprotoMptcp = 262;
-inline constexpr int kIpprotoSmc = 256;  // SMC over AF_INET* (Linux 6.11)
+inline constexpr int kIpprotoSmc = 256;       // SMC over AF_INET* (Linux 6.11)
+inline constexpr int kIpv6FlowlabelMgr = 32;  // IPV6_FLOWLABEL_MGR (linux/in6.h)
 
 // The socket families a supervised program may create: the internet ones,
 // which bindsup binds, and those that stay inside the host. Every other
@@ -195,6 +201,9 @@ constexpr Traps SocketTraps() {
     t.Add(When(Eq(0, f), Eq(2, kIpprotoMptcp)));
     t.Add(When(Eq(0, f), Eq(2, kIpprotoSmc)));
     t.Add(When(Eq(0, f), Eq(2, IPPROTO_SCTP)));
+    // IPPROTO_RAW sockets write their own IP header: its destination is in
+    // the data, not in the address the call names.
+    t.Add(When(Eq(0, f), Eq(2, IPPROTO_RAW)));
     for (std::uint64_t type : {SOCK_SEQPACKET, SOCK_DCCP, SOCK_PACKET, SOCK_RDM}) {
       t.Add(When(Eq(0, f), Masked(1, kSockTypeMask, type)));
     }
@@ -243,6 +252,19 @@ inline constexpr std::array kSyscalls{
                 {Arg::kFd, Arg::kMmsghdrPtr, Arg::kCount, Arg::kMsgFlags},
                 {kAlways},
                 1},
+    // bind() to a link-local IPv6 address with a scope sets the socket's
+    // device, even on a bound socket (__inet6_bind), and on a ping socket even
+    // when the bind then fails: it could move a socket to another interface
+    // between the supervisor's binding and the call it performs. An IPv6
+    // address takes at least 24 bytes (the kernel refuses less); shorter
+    // names (IPv4, netlink, short unix paths) are not trapped.
+    SyscallSpec{Op::kBind,
+                SYS_bind,
+                "bind",
+                Feature::kAlways,
+                {Arg::kFd, Arg::kSockaddrPtr, Arg::kSocklen},
+                {When(Ge(2, kSin6LenRfc2133))},
+                1},
     SyscallSpec{Op::kListen,
                 SYS_listen,
                 "listen",
@@ -250,32 +272,38 @@ inline constexpr std::array kSyscalls{
                 {Arg::kFd, Arg::kInt},
                 {kAlways},
                 1},
-    // Options that choose an interface, send IGMP/MLD reports through one, or
-    // set a source route (the first hop would not be the destination decided
-    // on).
-    SyscallSpec{
-        Op::kSetsockopt,
-        SYS_setsockopt,
-        "setsockopt",
-        Feature::kAlways,
-        {Arg::kFd, Arg::kInt, Arg::kInt, Arg::kPtr, Arg::kSocklen},
-        {When(Eq(1, SOL_SOCKET), Eq(2, SO_BINDTODEVICE)),
-         When(Eq(1, SOL_SOCKET), Eq(2, SO_BINDTOIFINDEX)),
-         When(Eq(1, IPPROTO_IP), Eq(2, IP_UNICAST_IF)),
-         When(Eq(1, IPPROTO_IP), Eq(2, IP_MULTICAST_IF)),
-         When(Eq(1, IPPROTO_IP), Eq(2, IP_ADD_MEMBERSHIP)),
-         When(Eq(1, IPPROTO_IP), Eq(2, IP_ADD_SOURCE_MEMBERSHIP)),
-         When(Eq(1, IPPROTO_IP), Eq(2, MCAST_JOIN_GROUP)),
-         When(Eq(1, IPPROTO_IP), Eq(2, MCAST_JOIN_SOURCE_GROUP)),
-         When(Eq(1, IPPROTO_IPV6), Eq(2, IPV6_UNICAST_IF)),
-         When(Eq(1, IPPROTO_IPV6), Eq(2, IPV6_MULTICAST_IF)),
-         When(Eq(1, IPPROTO_IPV6), Eq(2, IPV6_ADD_MEMBERSHIP)),
-         When(Eq(1, IPPROTO_IPV6), Eq(2, MCAST_JOIN_GROUP)),
-         When(Eq(1, IPPROTO_IPV6), Eq(2, MCAST_JOIN_SOURCE_GROUP)),
-         When(Eq(1, IPPROTO_IP), Eq(2, IP_OPTIONS)), When(Eq(1, IPPROTO_IPV6), Eq(2, IPV6_RTHDR)),
-         When(Eq(1, IPPROTO_IPV6), Eq(2, IPV6_2292RTHDR)),
-         When(Eq(1, IPPROTO_IPV6), Eq(2, IPV6_2292PKTOPTIONS))},
-        17},
+    // Options that choose an interface, send IGMP/MLD reports through one
+    // (multicast and anycast joins), set a source route (the first hop would
+    // not be the destination decided on; flow labels can carry one), or make
+    // the program write the IP header itself (its destination is in the
+    // data).
+    SyscallSpec{Op::kSetsockopt,
+                SYS_setsockopt,
+                "setsockopt",
+                Feature::kAlways,
+                {Arg::kFd, Arg::kInt, Arg::kInt, Arg::kPtr, Arg::kSocklen},
+                {When(Eq(1, SOL_SOCKET), Eq(2, SO_BINDTODEVICE)),
+                 When(Eq(1, SOL_SOCKET), Eq(2, SO_BINDTOIFINDEX)),
+                 When(Eq(1, IPPROTO_IP), Eq(2, IP_UNICAST_IF)),
+                 When(Eq(1, IPPROTO_IP), Eq(2, IP_MULTICAST_IF)),
+                 When(Eq(1, IPPROTO_IP), Eq(2, IP_ADD_MEMBERSHIP)),
+                 When(Eq(1, IPPROTO_IP), Eq(2, IP_ADD_SOURCE_MEMBERSHIP)),
+                 When(Eq(1, IPPROTO_IP), Eq(2, MCAST_JOIN_GROUP)),
+                 When(Eq(1, IPPROTO_IP), Eq(2, MCAST_JOIN_SOURCE_GROUP)),
+                 When(Eq(1, IPPROTO_IPV6), Eq(2, IPV6_UNICAST_IF)),
+                 When(Eq(1, IPPROTO_IPV6), Eq(2, IPV6_MULTICAST_IF)),
+                 When(Eq(1, IPPROTO_IPV6), Eq(2, IPV6_ADD_MEMBERSHIP)),
+                 When(Eq(1, IPPROTO_IPV6), Eq(2, MCAST_JOIN_GROUP)),
+                 When(Eq(1, IPPROTO_IPV6), Eq(2, MCAST_JOIN_SOURCE_GROUP)),
+                 When(Eq(1, IPPROTO_IP), Eq(2, IP_OPTIONS)),
+                 When(Eq(1, IPPROTO_IPV6), Eq(2, IPV6_RTHDR)),
+                 When(Eq(1, IPPROTO_IPV6), Eq(2, IPV6_2292RTHDR)),
+                 When(Eq(1, IPPROTO_IPV6), Eq(2, IPV6_2292PKTOPTIONS)),
+                 When(Eq(1, IPPROTO_IPV6), Eq(2, IPV6_JOIN_ANYCAST)),
+                 When(Eq(1, IPPROTO_IPV6), Eq(2, kIpv6FlowlabelMgr)),
+                 When(Eq(1, IPPROTO_IP), Eq(2, IP_HDRINCL)),
+                 When(Eq(1, IPPROTO_IPV6), Eq(2, IPV6_HDRINCL))},
+                21},
     // Families that bypass routing; MPTCP subflows, SMC and SCTP associations
     // (connectx via setsockopt) pick paths without connect().
     SocketSpec(),

@@ -1,6 +1,7 @@
 #include "supervisor/handlers.h"
 
 #include <linux/audit.h>
+#include <net/if.h>
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -14,6 +15,7 @@
 #include "supervisor/interface_options.h"
 #include "supervisor/message.h"
 #include "supervisor/program_view.h"
+#include "supervisor/scope.h"
 #include "supervisor/sockaddr.h"
 #include "supervisor/socket_info.h"
 #include "supervisor/target.h"
@@ -69,7 +71,9 @@ void NoteDecision(AuditFacts* facts, const SockAddr& original, const Decision& d
   if (facts == nullptr || (facts->decided && !d.denied)) return;
   facts->decided = true;
   facts->destination = FormatSockAddr(original);
-  facts->rewritten = d.redirect ? FormatSockAddr(*d.redirect) : std::string();
+  facts->rewritten = d.relayed_to ? d.relayed_to->ToString()
+                     : d.redirect ? FormatSockAddr(*d.redirect)
+                                  : std::string();
   facts->device = d.denied ? std::string() : d.device;
   facts->action = d.denied     ? AuditAction::kDenied
                   : d.redirect ? AuditAction::kDnsRewritten
@@ -78,7 +82,10 @@ void NoteDecision(AuditFacts* facts, const SockAddr& original, const Decision& d
   facts->rule = d.denied.value_or("");
 }
 
-Prepared PrepareSocket(const Notification& n, int fd, HandlerEnv& env) {
+// `as_program`: the call needs the program's credentials whatever the
+// socket's family (bind: a low port needs CAP_NET_BIND_SERVICE); by default
+// only calls on non-internet sockets do (unix permission checks, peers).
+Prepared PrepareSocket(const Notification& n, int fd, HandlerEnv& env, bool as_program = false) {
   auto taken = env.threads.TakeFd(n.tid, fd, [&] { return env.channel.IsValid(n.id); });
   if (!taken) {
     int code = taken.error().code;
@@ -98,7 +105,7 @@ Prepared PrepareSocket(const Notification& n, int fd, HandlerEnv& env) {
   }
   PreparedSocket prepared{std::move(target), std::move(*socket), std::move(*info), {}, {}};
   if (env.audit != nullptr) NoteSocket(*env.audit, prepared.socket.get(), prepared.info);
-  if (!prepared.info.inet() && env.supervisor_credentials != nullptr) {
+  if ((as_program || !prepared.info.inet()) && env.supervisor_credentials != nullptr) {
     auto creds = ReadCredentials(n.tid);
     if (!creds) return Refuse(EPERM, "read the program's credentials: " + creds.error().Message());
     if (!(*creds == *env.supervisor_credentials)) prepared.as = std::move(*creds);
@@ -110,6 +117,13 @@ std::optional<Handling> EnsureBound(PreparedSocket& s, HandlerEnv& env, const st
   Status bound = env.binding.Ensure(s.socket.get(), s.info);
   if (!bound) return Refuse(bound.error().code, what + ": " + bound.error().context);
   return std::nullopt;
+}
+
+// "uplink1", or "#7" for an index that names no interface.
+std::string InterfaceName(unsigned index) {
+  char name[IF_NAMESIZE] = {};
+  if (if_indextoname(index, name) == nullptr) return "#" + std::to_string(index);
+  return name;
 }
 
 std::string Describe(int fd, const SockAddr& to) {
@@ -164,6 +178,13 @@ std::optional<Handling> ApplyPolicy(PreparedSocket& s, HandlerEnv& env, SockAddr
       env.dns.Remember(*cookie, to, *decision->redirect);
     }
     to = *decision->redirect;
+  } else if (ScopeIdOf(to) != 0) {
+    // A scope chooses the output device even on a bound socket: it must name
+    // the decided one (scope.h). Asked only when there is a scope.
+    if (!ScopeFits(to, if_nametoindex(decision->device.c_str()))) {
+      return Refuse(EINVAL, what() + ": its scope names " + InterfaceName(ScopeIdOf(to)) +
+                                ", but its packets must leave through " + decision->device);
+    }
   }
   // A connect is expected to find the socket unbound (Binding::Ensure).
   Status bound = env.binding.Ensure(s.socket.get(), s.info, decision->device, fresh);
@@ -431,6 +452,61 @@ Handling Listen(const Notification& n, HandlerEnv& env) {
   return h;
 }
 
+// bind(): performed, never continued (syscall_table.h says why). On an
+// IPv6 socket a scope that names another interface than the one the socket
+// may send through (its device; the interface if it has none) is refused, as
+// SO_BINDTODEVICE to that interface is: the bind would move the socket there.
+// A short sockaddr_in6 is bound as a full one with no scope, which the kernel
+// reads the same way (a ping socket would read the missing scope from
+// whatever the kernel's stack held). Unix socket files are created where the
+// program would create them (program_view.h). Everything runs with the
+// program's credentials.
+Handling Bind(const Notification& n, HandlerEnv& env) {
+  const int fd = static_cast<int>(n.args[0]);
+  Prepared prepared = PrepareSocket(n, fd, env, /*as_program=*/true);
+  if (auto* done = std::get_if<Handling>(&prepared)) return std::move(*done);
+  auto& s = std::get<PreparedSocket>(prepared);
+  auto address = CopySockAddr(s.target, n.args[1], n.args[2]);
+  if (!address) return ProgramError(address.error());
+  if (!env.channel.IsValid(n.id)) return Refuse(ESRCH, "thread went away", false);
+  if (env.audit != nullptr) env.audit->skip = true;  // no decision about where packets go
+  const std::string what = Describe(fd, *address);
+  if (s.info.inet() && address->family() == AF_INET6 && address->len >= kSin6LenRfc2133) {
+    if (address->len < sizeof(sockaddr_in6)) address->len = sizeof(sockaddr_in6);
+    if (ScopeIdOf(*address) != 0) {
+      if (Status read = ReadDevice(s.socket.get(), s.info); !read) {
+        return Refuse(EPERM, what + ": " + read.error().Message());
+      }
+      const std::string& allowed =
+          s.info.device->empty() ? env.binding.interface() : *s.info.device;
+      if (!ScopeFits(*address, if_nametoindex(allowed.c_str()))) {
+        return Refuse(EPERM, what + ": its scope names " + InterfaceName(ScopeIdOf(*address)) +
+                                 ", and the socket may only use " + allowed);
+      }
+    }
+  }
+  ScopedCredentials credentials(s.as ? &*s.as : nullptr);
+  if (!credentials.ok()) return Refuse(EPERM, "cannot take the program's credentials");
+  Status bound = Status{};
+  if (s.info.domain == AF_UNIX) {
+    bound = BindUnixAddress(s.target, s.socket.get(), *address);
+  } else if (bind(s.socket.get(), address->get(), address->len) != 0) {
+    bound = Error::FromErrno("bind");
+  }
+  Handling h;
+  h.detail = what;
+  if (bound) {
+    h.verdict = Return{0};
+  } else {
+    h.verdict = Fail{bound.error().code};
+    if (bound.error().code == EPERM && bound.error().context != "bind") {
+      h.detail += ": " + bound.error().Message();  // bindsup's own trouble
+      h.warn = true;
+    }
+  }
+  return h;
+}
+
 // The options that can only be reasonably long (the largest is
 // struct group_source_req).
 constexpr std::uint64_t kMaxOption = 512;
@@ -500,6 +576,11 @@ Handling Socket(const Notification& n, HandlerEnv& env) {
     // The kernel's answer for a family it does not have.
     return Refuse(EAFNOSUPPORT, "address family " + std::to_string(domain) +
                                     " reaches the network without the routing bindsup controls");
+  }
+  if (protocol == IPPROTO_RAW) {
+    return Refuse(EPERM,
+                  "raw sockets that write their own IP header send to the destination in "
+                  "the data, not the one decided on");
   }
   if (protocol == filter::kIpprotoMptcp || protocol == IPPROTO_SCTP ||
       protocol == filter::kIpprotoSmc) {
@@ -604,6 +685,8 @@ Handling Dispatch(const Notification& n, HandlerEnv& env) {
       return SendMmsg(n, env);
     case Op::kListen:
       return Listen(n, env);
+    case Op::kBind:
+      return Bind(n, env);
     case Op::kSetsockopt:
       return Setsockopt(n, env);
     case Op::kSocket:

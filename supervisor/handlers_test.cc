@@ -55,7 +55,7 @@ class Handlers : public ::testing::Test {
   }
 
   Binding binding_{"lo"};
-  Policy policy_{PolicyConfig{"lo", {}, {}, {}, {}, {}, {}, EPERM, false}};
+  Policy policy_{PolicyConfig{"lo", {}, {}, {}, {}, {}, {}, EPERM, false, {}, {}}};
   DnsRedirects dns_;
   FakeChannel channel_;
   ThreadCache threads_;
@@ -163,7 +163,7 @@ TEST_F(Handlers, ProgramErrorsGetTheKernelsErrno) {
 
 TEST_F(Handlers, SocketsBoundElsewhereAreRefused) {
   Binding other("nosuchif0");
-  Policy other_policy(PolicyConfig{"nosuchif0", {}, {}, {}, {}, {}, {}, EPERM, false});
+  Policy other_policy(PolicyConfig{"nosuchif0", {}, {}, {}, {}, {}, {}, EPERM, false, {}, {}});
   HandlerEnv env{other, other_policy, dns_, channel_, threads_, nullptr, true};
   UniqueFd s(socket(AF_INET, SOCK_DGRAM, 0));
   ASSERT_EQ(setsockopt(s.get(), SOL_SOCKET, SO_BINDTODEVICE, "lo", 2), 0);

@@ -148,6 +148,11 @@ InterfaceView LiveInterfaceView(const std::string& name) {
   return view;
 }
 
+// IPV6_FLOWLABEL_MGR and the size of its struct in6_flowlabel_req
+// (linux/in6.h, which does not mix with the C library's headers).
+constexpr int kFlowLabelManager = 32;
+constexpr size_t kFlowLabelRequestSize = 32;
+
 OptionDecision DecideInterfaceOption(int level, int optname, std::span<const std::byte> value,
                                      const InterfaceView& view, const std::string& bound) {
   const size_t len = value.size();
@@ -265,6 +270,32 @@ OptionDecision DecideInterfaceOption(int level, int optname, std::span<const std
     std::string named = r.gsr_interface == 0 ? "" : NameOf(r.gsr_interface, view);
     r.gsr_interface = view.index;
     return Join(level, optname, Bytes(r), named, view);
+  }
+  if ((level == IPPROTO_IP && optname == IP_HDRINCL) ||
+      (level == IPPROTO_IPV6 && optname == IPV6_HDRINCL)) {
+    // With the header included, a raw packet goes to the destination its own
+    // header names, not to the one the call names and bindsup decided on.
+    if (too_short(sizeof(int))) return Refuse(EINVAL, "short option");
+    if (Load<int>(value) == 0)
+      return Perform(level, optname, {value.begin(), value.end()}, "header inclusion off");
+    return Refuse(EPERM, "packets whose IP header the program writes are not allowed");
+  }
+  if (level == IPPROTO_IPV6 && optname == kFlowLabelManager) {
+    // A flow label can carry IPv6 options, a routing header among them (the
+    // first hop would not be the destination decided on), appended to the
+    // request: a plain request is performed, one with options refused.
+    if (len > kFlowLabelRequestSize) {
+      return Refuse(EPERM, "flow labels with IPv6 options (source routes) are not allowed");
+    }
+    return Perform(level, optname, {value.begin(), value.end()}, "flow label");
+  }
+  if (level == IPPROTO_IPV6 && optname == IPV6_JOIN_ANYCAST) {
+    // An anycast join sends MLD reports like a multicast one.
+    if (too_short(sizeof(ipv6_mreq))) return Refuse(EINVAL, "short option");
+    auto m = Load<ipv6_mreq>(value);
+    std::string named = m.ipv6mr_interface == 0 ? "" : NameOf(m.ipv6mr_interface, view);
+    m.ipv6mr_interface = view.index;
+    return Join(level, optname, Bytes(m), named, view);
   }
   if (level == IPPROTO_IPV6 && optname == IPV6_ADD_MEMBERSHIP) {
     if (too_short(sizeof(ipv6_mreq))) return Refuse(EINVAL, "short option");

@@ -11,6 +11,12 @@
 //   MCAST_JOIN_SOURCE_GROUP,               the route to the group picks: one
 //   IPV6_ADD_MEMBERSHIP                    naming no interface is rewritten to
 //                                          name the interface; another: EPERM
+//   IPV6_JOIN_ANYCAST                      the same (MLD reports, like a join)
+//   IP_OPTIONS, IPV6_RTHDR, IPV6_2292*     source routes: EPERM unless cleared
+//   IPV6_FLOWLABEL_MGR                     performed, unless the label carries
+//                                          IPv6 options (a routing header): EPERM
+//   IP_HDRINCL, IPV6_HDRINCL               the header's destination is in the
+//                                          data: EPERM unless switched off
 //
 // Options are decided on the supervisor's copy of the value and performed on
 // the duplicated socket from that copy.

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "supervisor/audit_log.h"
+#include "supervisor/dns_relay.h"
 #include "supervisor/doctor.h"
 #include "supervisor/exit_status.h"
 #include "supervisor/interface_address.h"
@@ -105,7 +106,28 @@ int main(int argc, char** argv) {
                    options.exclude,
                    bindsup::DestinationRules(options.allow, options.deny),
                    options.deny_errno,
-                   bindsup::IsLoopback(options.interface)};
+                   bindsup::IsLoopback(options.interface),
+                   {},
+                   {}};
+  // -d with servers of one family only: a relay on loopback takes the
+  // queries of sockets of the other family (dns_relay.h).
+  std::unique_ptr<bindsup::DnsRelay> relay;
+  if (options.dns4.has_value() != options.dns6.has_value()) {
+    const bool to_v6 = options.dns6.has_value();
+    bindsup::DnsRelayConfig relay_config{to_v6 ? *options.dns6 : *options.dns4, options.interface,
+                                         to_v6 ? options.source6 : options.source4,
+                                         to_v6 ? AF_INET : AF_INET6};
+    auto started = bindsup::DnsRelay::Start(relay_config, log);
+    if (!started) {
+      log.Warn("{}: DNS queries from {} sockets will fail; add an {} server with -d",
+               started.error().Message(), to_v6 ? "IPv4" : "IPv6-only", to_v6 ? "IPv4" : "IPv6");
+    } else {
+      relay = std::move(*started);
+      bindsup::PolicyConfig::Relay addresses{relay->udp_address(), relay->tcp_address(),
+                                             relay->server()};
+      (to_v6 ? config.policy.relay4 : config.policy.relay6) = addresses;
+    }
+  }
   config.bind_listeners = options.bind_listeners;
   if (options.grace_seconds) {
     config.grace = std::chrono::milliseconds(static_cast<long long>(*options.grace_seconds * 1000));

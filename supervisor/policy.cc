@@ -6,13 +6,19 @@
 
 #include "supervisor/interface_address.h"
 #include "supervisor/route_lookup.h"
+#include "supervisor/scope.h"
 
 namespace bindsup {
 
 std::string Decision::Describe() const {
   std::string out;
   if (denied) return "denied (" + *denied + ")";
-  if (redirect) out += "DNS to " + FormatSockAddr(*redirect) + ", ";
+  if (relayed_to) {
+    out += "DNS to " + relayed_to->ToString() + " through bindsup's relay at " +
+           FormatSockAddr(*redirect) + ", ";
+  } else if (redirect) {
+    out += "DNS to " + FormatSockAddr(*redirect) + ", ";
+  }
   if (excluded) out += "excluded, ";
   out += "via " + device;
   if (source) out += " from " + FormatSockAddr(*source);
@@ -59,7 +65,6 @@ std::optional<SockAddr> Policy::DnsServer(int domain, bool v6only, int original_
 }
 
 Result<Decision> Policy::Decide(const SockAddr& to, int domain, bool v6only, bool stream) const {
-  (void)stream;  // both UDP and TCP DNS are redirected
   Decision d;
   d.device = config_.interface;
   auto endpoint = EndpointOf(to.get(), to.len);
@@ -69,6 +74,21 @@ Result<Decision> Policy::Decide(const SockAddr& to, int domain, bool v6only, boo
     if (auto server = DnsServer(domain, v6only, endpoint->ip.Unmapped().family)) {
       d.redirect = server;
       endpoint = EndpointOf(server->get(), server->len);
+    } else {
+      // No server of a family this socket can reach: the relay, on loopback.
+      const std::optional<PolicyConfig::Relay>& relay =
+          domain == AF_INET ? config_.relay4 : config_.relay6;
+      if (!relay) {
+        return Error{ENETUNREACH,
+                     std::string("a DNS query, and no -d server this socket can reach: "
+                                 "add an ") +
+                         (domain == AF_INET ? "IPv4" : "IPv6") + " one"};
+      }
+      d.redirect = SocketAddressFor(stream ? relay->tcp : relay->udp, domain, v6only);
+      d.relayed_to = relay->server;
+      d.device = "lo";
+      if (auto refusal = config_.rules.Refusal(relay->server)) d.denied = std::move(refusal);
+      return d;
     }
   }
 
@@ -80,7 +100,10 @@ Result<Decision> Policy::Decide(const SockAddr& to, int domain, bool v6only, boo
   const IpAddress destination = endpoint->ip.Unmapped();
   for (const Prefix& p : config_.exclude) {
     if (!p.Contains(destination)) continue;
-    auto device = RouteDevice(destination);
+    // With a scope (a link-local destination) the kernel's route is the
+    // scope's interface: an excluded destination is reached as it would be
+    // without bindsup (scope.h).
+    auto device = RouteDevice(destination, NeedsScope(to) ? ScopeIdOf(to) : 0);
     if (!device) return device.error();
     d.device = *device;
     d.excluded = true;

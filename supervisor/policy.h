@@ -1,7 +1,10 @@
 // Where a destination goes: the decision behind every connect and send.
 //
 //   - a DNS query (destination port 53, any address: 8.8.8.8, 127.0.0.53)
-//     goes to the -d server of a family the socket can reach instead;
+//     goes to the -d server of a family the socket can reach instead, or,
+//     when there is none, to bindsup's DNS relay on loopback, which forwards
+//     it to the server of the other family (dns_relay.h); never where the
+//     program sent it;
 //   - an excluded destination (-x) goes through the device the kernel's route
 //     for it uses (lo for loopback), with no source address;
 //   - everything else goes through the interface, from the -s address of its
@@ -38,13 +41,25 @@ struct PolicyConfig {
   // and anything else fails at once with ENETUNREACH (the kernel would let a
   // connect through lo to 10.0.0.1 wait until it times out).
   bool loopback = false;
+  // Where a DNS query goes that no -d server of its socket's family can take
+  // (dns_relay.h): a relay on loopback, in the socket's family, that forwards
+  // it to `server` through the interface.
+  struct Relay {
+    Endpoint udp;     // the relay's loopback address and UDP port
+    Endpoint tcp;     // ... and TCP port
+    Endpoint server;  // the -d server it forwards to
+  };
+  std::optional<Relay> relay4;  // on 127.0.0.1, for AF_INET sockets
+  std::optional<Relay> relay6;  // on ::1, for v6-only AF_INET6 sockets
 };
 
 struct Decision {
   std::string device;                // the packets must leave through this device
   bool excluded = false;             // an excluded destination
   std::optional<SockAddr> redirect;  // a DNS query: send it here instead
-  std::optional<SockAddr> source;    // bind to this address (port 0) if unbound
+  // Set when `redirect` is bindsup's DNS relay: the -d server it forwards to.
+  std::optional<Endpoint> relayed_to;
+  std::optional<SockAddr> source;  // bind to this address (port 0) if unbound
   // Set when --allow/--deny refuse the destination ("--deny 10.0.0.0/8");
   // the call then fails with deny_errno() and nothing else applies.
   std::optional<std::string> denied;
@@ -71,7 +86,8 @@ class Policy {
   // (AF_INET6 sockets: `v6only` as IPV6_V6ONLY), stream or datagram. A
   // destination that is no internet address (AF_UNSPEC) goes through the
   // interface. Errors carry the program's errno (no route to an excluded
-  // destination).
+  // destination; ENETUNREACH for a DNS query that no -d server and no relay
+  // can take).
   Result<Decision> Decide(const SockAddr& to, int domain, bool v6only, bool stream) const;
 
  private:

@@ -58,14 +58,49 @@ TEST(Policy, DnsQueriesGoToTheOverrideOfTheSocketsFamily) {
   ASSERT_TRUE(d6.ok());
   EXPECT_EQ(FormatSockAddr(*d6->redirect), "[fd00::53]:5353");
   // A v6-only socket cannot reach the IPv4 server, a dual-stack one can.
-  Policy only4(
-      PolicyConfig{"wg0", *ParseEndpoint("10.0.0.53", 53), {}, {}, {}, {}, {}, EPERM, false});
+  Policy only4(PolicyConfig{
+      "wg0", *ParseEndpoint("10.0.0.53", 53), {}, {}, {}, {}, {}, EPERM, false, {}, {}});
   auto dual = only4.Decide(To("2001:db8::53", 53, AF_INET6), AF_INET6, false, false);
   EXPECT_EQ(FormatSockAddr(*dual->redirect), "[::ffff:10.0.0.53]:53");
+  // A v6-only socket, without a relay: refused, never sent where it was going.
   auto v6only = only4.Decide(To("2001:db8::53", 53, AF_INET6), AF_INET6, true, false);
-  EXPECT_FALSE(v6only->redirect);
+  ASSERT_FALSE(v6only.ok());
+  EXPECT_EQ(v6only.error().code, ENETUNREACH);
+  EXPECT_NE(v6only.error().context.find("add an IPv6 one"), std::string::npos);
   // Other ports are not DNS.
   EXPECT_FALSE(p.Decide(To("8.8.8.8", 853), AF_INET, false, true)->redirect);
+}
+
+// A query no -d server of its socket's family can take goes to the relay on
+// loopback, in the socket's family, and is checked against the rules as a
+// query to the server the relay forwards it to.
+TEST(Policy, DnsQueriesOfTheOtherFamilyGoToTheRelay) {
+  PolicyConfig c;
+  c.interface = "wg0";
+  c.dns6 = *ParseEndpoint("[fd00::53]", 53);
+  c.relay4 = PolicyConfig::Relay{*ParseEndpoint("127.0.0.1:4001", 0),
+                                 *ParseEndpoint("127.0.0.1:4002", 0), *c.dns6};
+  Policy p(c);
+  auto udp = p.Decide(To("127.0.0.53", 53), AF_INET, false, false);
+  ASSERT_TRUE(udp.ok()) << udp.error().Message();
+  EXPECT_EQ(FormatSockAddr(*udp->redirect), "127.0.0.1:4001");
+  EXPECT_EQ(udp->device, "lo") << "the query itself stays on this host";
+  ASSERT_TRUE(udp->relayed_to);
+  EXPECT_EQ(udp->relayed_to->ToString(), "[fd00::53]:53");
+  EXPECT_FALSE(udp->source);
+  auto tcp = p.Decide(To("8.8.8.8", 53), AF_INET, false, true);
+  ASSERT_TRUE(tcp.ok());
+  EXPECT_EQ(FormatSockAddr(*tcp->redirect), "127.0.0.1:4002");
+  // An IPv6 socket reaches the server itself.
+  auto six = p.Decide(To("::1", 53, AF_INET6), AF_INET6, true, false);
+  ASSERT_TRUE(six.ok());
+  EXPECT_FALSE(six->relayed_to);
+  EXPECT_EQ(FormatSockAddr(*six->redirect), "[fd00::53]:53");
+  // Rules see the server the query really goes to.
+  c.rules = DestinationRules({}, *ParseDestinationRules("fd00::/16"));
+  auto denied = Policy(c).Decide(To("127.0.0.53", 53), AF_INET, false, false);
+  ASSERT_TRUE(denied.ok());
+  EXPECT_TRUE(denied->denied);
 }
 
 TEST(Policy, ExcludedDestinationsUseTheirRoutesDevice) {

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <charconv>
+#include <optional>
 
 #include "supervisor/unique_fd.h"
 
@@ -50,6 +51,21 @@ pid_t ThreadGroupOf(pid_t tid) {
     return false;
   });
   return tgid;
+}
+
+Result<mode_t> UmaskOf(pid_t tid) {
+  auto status = ReadProcStatus(tid);
+  if (!status) return status.error();
+  std::optional<mode_t> mask;
+  ForEachStatusField(*status, [&](std::string_view key, std::string_view value) {
+    if (key != "Umask") return true;
+    mode_t parsed = 0;
+    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), parsed, 8);
+    if (ec == std::errc{} && end != value.data()) mask = parsed & 0777;
+    return false;
+  });
+  if (!mask) return Error{EIO, "no umask in /proc/" + std::to_string(tid) + "/status"};
+  return *mask;
 }
 
 std::string ExecutableOf(pid_t tid) {

@@ -25,6 +25,10 @@ void ForEachStatusField(std::string_view status,
 // The thread group (process) id of thread `tid`; `tid` itself if unknown.
 pid_t ThreadGroupOf(pid_t tid);
 
+// The file mode creation mask of thread `tid` (the "Umask" field); an error if
+// it cannot be read.
+Result<mode_t> UmaskOf(pid_t tid);
+
 // The executable thread `tid` runs ("/usr/bin/curl"); "" if unknown.
 std::string ExecutableOf(pid_t tid);
 

@@ -9,6 +9,7 @@
 
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <string>
 
 #include "supervisor/process_info.h"
@@ -24,7 +25,104 @@ bool SameFile(int a, const char* b) {
          sa.st_ino == sb.st_ino;
 }
 
+// Whether thread `tid` sees the file system as bindsup does: the same root
+// directory, the same mount namespace.
+bool SameFileSystemView(pid_t tid) {
+  const std::string proc = "/proc/" + std::to_string(tid);
+  UniqueFd root(open((proc + "/root").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  struct stat theirs {};
+  struct stat ours {};
+  return root && SameFile(root.get(), "/") && stat((proc + "/ns/mnt").c_str(), &theirs) == 0 &&
+         stat("/proc/self/ns/mnt", &ours) == 0 && theirs.st_ino == ours.st_ino &&
+         theirs.st_dev == ours.st_dev;
+}
+
+// Switches the calling thread's umask, and restores it.
+class ScopedUmask {
+ public:
+  explicit ScopedUmask(mode_t mask) : saved_(umask(mask)) {}
+  ~ScopedUmask() { umask(saved_); }
+  ScopedUmask(const ScopedUmask&) = delete;
+  ScopedUmask& operator=(const ScopedUmask&) = delete;
+
+ private:
+  mode_t saved_;
+};
+
+// Switches the calling thread's working directory to `dir`, and back.
+class ScopedWorkingDirectory {
+ public:
+  explicit ScopedWorkingDirectory(int dir)
+      : saved_(open(".", O_PATH | O_DIRECTORY | O_CLOEXEC)), ok_(saved_ && fchdir(dir) == 0) {}
+  ~ScopedWorkingDirectory() {
+    if (ok_) (void)fchdir(saved_.get());
+  }
+  ScopedWorkingDirectory(const ScopedWorkingDirectory&) = delete;
+  ScopedWorkingDirectory& operator=(const ScopedWorkingDirectory&) = delete;
+  bool ok() const { return ok_; }
+
+ private:
+  UniqueFd saved_;
+  bool ok_;
+};
+
+Status BindOrErrno(int socket, const sockaddr* address, socklen_t len) {
+  if (bind(socket, address, len) != 0) return Error::FromErrno("bind");
+  return {};
+}
+
 }  // namespace
+
+Status BindUnixAddress(const Target& target, int socket, const SockAddr& address) {
+  constexpr size_t kPathOffset = offsetof(sockaddr_un, sun_path);
+  const char* raw = reinterpret_cast<const sockaddr_un*>(&address.storage)->sun_path;
+  if (address.family() != AF_UNIX || address.len <= kPathOffset || raw[0] == '\0') {
+    return BindOrErrno(socket, address.get(), address.len);  // abstract, autobind, bad family
+  }
+  std::string path(raw, strnlen(raw, address.len - kPathOffset));
+  const pid_t tid = target.tid();
+  auto mask = UmaskOf(tid);
+  if (!mask) return Error{EPERM, "read the program's umask: " + mask.error().Message()};
+
+  if (SameFileSystemView(tid)) {
+    std::optional<ScopedWorkingDirectory> in_cwd;
+    if (path.front() != '/') {
+      UniqueFd cwd(open(("/proc/" + std::to_string(tid) + "/cwd").c_str(),
+                        O_PATH | O_DIRECTORY | O_CLOEXEC));
+      if (!cwd) return Error::FromErrno("open the program's working directory");
+      in_cwd.emplace(cwd.get());
+      if (!in_cwd->ok()) return Error::FromErrno("enter the program's working directory");
+    }
+    ScopedUmask umask_as_program(*mask);
+    return BindOrErrno(socket, address.get(), address.len);
+  }
+
+  // Another root or mount namespace: create the file through its directory,
+  // resolved in the program's view.
+  const size_t slash = path.find_last_of('/');
+  std::string directory = slash == std::string::npos ? "." : path.substr(0, slash + 1);
+  const std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+  if (name.empty()) return Error{EINVAL, "unix socket path ends in '/'"};
+  SockAddr dir_address;
+  auto* dir_un = reinterpret_cast<sockaddr_un*>(&dir_address.storage);
+  dir_un->sun_family = AF_UNIX;
+  if (directory.size() >= sizeof(dir_un->sun_path)) return Error{ENAMETOOLONG, path};
+  std::memcpy(dir_un->sun_path, directory.c_str(), directory.size() + 1);
+  dir_address.len = static_cast<socklen_t>(kPathOffset + directory.size() + 1);
+  std::vector<UniqueFd> held;
+  auto resolved = ResolveUnixAddress(target, dir_address, held);
+  if (!resolved) return resolved.error();
+  const std::string through =
+      reinterpret_cast<const sockaddr_un*>(&resolved->storage)->sun_path + std::string("/") + name;
+  SockAddr bound;
+  auto* un = reinterpret_cast<sockaddr_un*>(&bound.storage);
+  un->sun_family = AF_UNIX;
+  if (through.size() >= sizeof(un->sun_path)) return Error{ENAMETOOLONG, path};
+  std::memcpy(un->sun_path, through.c_str(), through.size() + 1);
+  bound.len = static_cast<socklen_t>(kPathOffset + through.size() + 1);
+  ScopedUmask umask_as_program(*mask);
+  return BindOrErrno(socket, bound.get(), bound.len);
+}
 
 Result<SockAddr> ResolveUnixAddress(const Target& target, const SockAddr& address,
                                     std::vector<UniqueFd>& held) {

@@ -30,6 +30,20 @@ class Target;
 Result<SockAddr> ResolveUnixAddress(const Target& target, const SockAddr& address,
                                     std::vector<UniqueFd>& held);
 
+// Binds `socket` (the program's, duplicated) to AF_UNIX `address` as the
+// program would: a socket file is created where the program's own lookup
+// would create it, with its umask; the caller holds the program's
+// credentials (its fsuid owns the file). When the program sees the file
+// system as bindsup does (same root, same mount namespace) the very same name
+// is bound, resolved from the program's working directory, so getsockname()
+// and the socket's peers see the program's name; the calling thread must then
+// have a file-system context of its own (unshare(CLONE_FS)), whose working
+// directory and umask it switches for the call. Otherwise the file is created
+// through "/proc/self/fd/<dir>/<name>", and that is the name the socket
+// reports. Abstract names and autobind are bound as they are. Errors are the
+// kernel's (EADDRINUSE, ENOENT, EACCES, ...).
+Status BindUnixAddress(const Target& target, int socket, const SockAddr& address);
+
 // Replaces the fd numbers of every SCM_RIGHTS entry of `control` by
 // duplicates of the program's descriptors (appended to `held`). EBADF for a
 // number that is not open in the program, as the kernel would answer.

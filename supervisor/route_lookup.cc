@@ -184,8 +184,8 @@ const NextHop* Route::Through(unsigned device) const {
   return nullptr;
 }
 
-Result<std::string> RouteDevice(const IpAddress& destination) {
-  auto route = Lookup(destination, 0, /*fib_match=*/false);
+Result<std::string> RouteDevice(const IpAddress& destination, unsigned oif) {
+  auto route = Lookup(destination, oif, /*fib_match=*/false);
   if (!route) return route.error();
   const unsigned index = route->hops.empty() ? 0 : route->hops.front().device;
   if (index == 0) {

@@ -20,9 +20,11 @@
 
 namespace bindsup {
 
-// The name of the output device for `destination`. Error EHOSTUNREACH or
-// ENETUNREACH (the kernel's) when there is no route.
-Result<std::string> RouteDevice(const IpAddress& destination);
+// The name of the output device for `destination`, asked as the kernel asks
+// for a socket bound to interface index `oif` (0: unbound; a link-local
+// destination's scope id). Error EHOSTUNREACH or ENETUNREACH (the kernel's)
+// when there is no route, ENODEV when `oif` names no interface.
+Result<std::string> RouteDevice(const IpAddress& destination, unsigned oif = 0);
 
 // One way out of a route: an interface, and the router it goes through
 // (none for a destination on the link, or a point-to-point device).

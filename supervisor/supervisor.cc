@@ -4,6 +4,7 @@
 #include <linux/capability.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -13,6 +14,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -172,6 +174,9 @@ void Supervisor::Receive() {
   // the kernel refuses to re-bind a socket that is bound to a device, so a
   // fresh socket can be bound without first asking whether it is.
   DropEffectiveCapability(CAP_NET_RAW);
+  // A file-system context of its own: a unix bind() is performed from the
+  // program's working directory, with its umask (program_view.h).
+  if (unshare(CLONE_FS) != 0) log_.Warn("unshare(CLONE_FS): {}", std::strerror(errno));
   binding_.set_try_first(!HasCapability(CAP_NET_RAW));
   while (!stopping_.load()) {
     auto notification = listener_->Receive();

@@ -122,6 +122,47 @@ INSTANTIATE_TEST_SUITE_P(Resolvers, DnsOverride, ::testing::ValuesIn(Cases()),
                                   param_info.param.resolver.family;
                          });
 
+// -d naming servers of one family only: a query from a socket of the other
+// family (glibc and curl asking the IPv4 stub when only an IPv6 server is
+// given; dig, whose IPv6 sockets are v6-only, asking the IPv6 stub when only
+// an IPv4 one is) goes through bindsup's relay on loopback to the server
+// given, through the interface: never to the system resolver.
+std::vector<Case> CrossFamilyCases() {
+  std::vector<Case> out;
+  std::vector<Client> clients = Clients();
+  clients.push_back(
+      {"curl4", {"curl", "-4", "-sS", "--max-time", "5", "http://test.bindsup:8080/"}, ""});
+  clients.push_back(
+      {"curl6", {"curl", "-6", "-sS", "--max-time", "5", "http://test.bindsup:8080/"}, ""});
+  for (const Resolver& r : {Resolver{"v4", "[fd00:200::54]"}, Resolver{"v6", "10.200.0.54"}}) {
+    for (const Client& c : clients) out.push_back({r, c});
+  }
+  return out;
+}
+
+using DnsOverrideOtherFamily = DnsOverride;
+
+TEST_P(DnsOverrideOtherFamily, EveryQueryGoesToTheOverrideThroughTheInterface) {
+  const Case& c = GetParam();
+  RunResult r = Under(c.client.argv, c.resolver.override);
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  if (c.client.expect_text.empty()) {
+    std::vector<std::string> peers = Peers(r.out);
+    ASSERT_EQ(peers.size(), 1u) << r.Describe();
+    EXPECT_TRUE(FromUplink2(peers[0])) << r.Describe();
+  } else {
+    EXPECT_NE(r.out.find(c.client.expect_text), std::string::npos) << r.Describe();
+  }
+  EXPECT_EQ(r.err.find("reply from unexpected source"), std::string::npos) << r.err;
+  ExpectOnlyTheOverrideWasAsked();
+}
+
+INSTANTIATE_TEST_SUITE_P(Resolvers, DnsOverrideOtherFamily, ::testing::ValuesIn(CrossFamilyCases()),
+                         [](const ::testing::TestParamInfo<Case>& param_info) {
+                           return param_info.param.client.name + "_" +
+                                  param_info.param.resolver.family + "_stub";
+                         });
+
 class DnsOverrideTcp : public InLab<> {
  protected:
 };
@@ -145,6 +186,17 @@ TEST_F(DnsOverrideTcp, TruncatedAnswersFallBackToTcp) {
     addresses.insert(line.substr(0, line.find(' ')));
   EXPECT_EQ(addresses.size(), 100u) << getent.out;
   EXPECT_EQ(addresses.count("198.51.100.1"), 1u);
+  EXPECT_TRUE(lab_->DnsQueries("system-dns").empty());
+}
+
+// The same through the relay: an IPv4 stub, only an IPv6 server.
+TEST_F(DnsOverrideTcp, TruncatedAnswersFallBackToTcpThroughTheRelay) {
+  RunResult dig = lab_->InClient(
+      {Bindsup(), "-i", "uplink2", "-d", "[fd00:200::54]", "--", "dig", "+noedns", "big.bindsup"});
+  ASSERT_EQ(dig.exit_code, 0) << dig.Describe();
+  EXPECT_NE(dig.out.find("Truncated, retrying in TCP mode"), std::string::npos) << dig.out;
+  EXPECT_NE(dig.out.find("ANSWER: 100"), std::string::npos) << dig.out;
+  EXPECT_NE(dig.out.find("198.51.100."), std::string::npos) << "the override's records";
   EXPECT_TRUE(lab_->DnsQueries("system-dns").empty());
 }
 

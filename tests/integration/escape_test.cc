@@ -164,6 +164,110 @@ TEST_F(Escape, FastOpenGoesThroughTheInterface) {
   NothingThroughUplink1();
 }
 
+// 3a. IPv6 destinations whose scope id names another interface
+// (link-local fe80::/10, link-scoped multicast ff02::/16): for datagrams the
+// kernel takes the scope as the output device even on a bound socket. Every
+// call that names one fails with EINVAL, as connect() does, also on a socket
+// that first sent to a global address; a scope naming the interface, or
+// none, is used; a scope on an address that needs none is ignored.
+TEST_F(Escape, ScopeIdsNamingAnotherInterfaceAreRefused) {
+  const std::vector<std::pair<std::string, std::string>> calls{
+      {"udp-sendto", "sendto"},   {"udp-sendmsg", "sendmsg"}, {"udp-sendmmsg", "sendmmsg"},
+      {"udp-connect", "connect"}, {"raw6", "sendto"},         {"ping6", "sendto"}};
+  for (const auto& [kind, step] : calls) {
+    const std::string port = kind == "raw6" || kind == "ping6" ? "0" : "9";
+    for (const char* host : {"fe80::1%uplink1", "ff02::1%uplink1"}) {
+      for (const std::string& first : {std::string("-"), std::string(kServer6)}) {
+        SCOPED_TRACE(kind + " " + host + " after " + first);
+        RunResult r = Attempt({"scoped", kind, host, port, first});
+        ExpectLines(r, {step + " EINVAL"});
+        if (first != "-") ExpectLines(r, {"first-sendto ok"});
+      }
+    }
+  }
+  ExpectLines(Attempt({"scoped", "tfo", "fe80::1%uplink1", "8080", "-"}),
+              {"sendto-fastopen EINVAL"});
+  // The interface's own scope, and none: sent through it.
+  ExpectLines(Attempt({"scoped", "udp-sendto", "fe80::1%uplink2", "9", "-"}), {"sendto ok"});
+  ExpectLines(Attempt({"scoped", "udp-sendmsg", "ff02::1%uplink2", "9", "-"}), {"sendmsg ok"});
+  ExpectLines(Attempt({"scoped", "ping6", "fe80::1", "0", "-"}), {"sendto ok"});
+  // A global address needs no scope: the kernel ignores it, bindsup clears it.
+  ExpectLines(Attempt({"scoped", "udp-sendto", std::string(kServer6) + "%uplink1", "9", "-"}),
+              {"sendto ok"});
+  auto two = NothingThroughUplink1();
+  EXPECT_TRUE(Saw(two, "> fe80::1")) << Join(two);
+  EXPECT_TRUE(Saw(two, "> ff02::1")) << Join(two);
+  EXPECT_TRUE(Saw(two, "ip6 udp fd00:201:2::2 > fd00:200::1")) << Join(two);
+}
+
+// 3b. bind() to another interface's link-local address with its scope moves
+// an IPv6 socket to that interface: refused (EPERM, as SO_BINDTODEVICE to it),
+// also on a connected ping socket, where the kernel would move the socket even
+// though the bind fails, after which send() is never trapped. And the race:
+// another thread binding the socket that way while the supervisor handles a
+// call on it (between binding it and performing the call).
+TEST_F(Escape, BindCannotMoveASocketToAnotherInterface) {
+  ExpectLines(Attempt({"bind-scoped", "udp", "uplink1", kServer6}), {"bind EPERM", "sendto ok"});
+  ExpectLines(Attempt({"bind-scoped", "ping6", "uplink1", kServer6}),
+              {"connect ok", "bind EPERM", "send ok", "send-again ok"});
+  // The interface's own link-local address is fine.
+  ExpectLines(Attempt({"bind-scoped", "udp", "uplink2", kServer6}), {"bind ok", "sendto ok"});
+  for (const char* mode : {"udp-connect", "udp-sendto", "tcp-connect", "raw-sendto"}) {
+    SCOPED_TRACE(mode);
+    ExpectLines(Attempt({"race-bind", mode, "300", "uplink1", kServer6}),
+                {"race-bind " + std::string(mode) + " done, moved 0"});
+  }
+  auto two = NothingThroughUplink1();
+  EXPECT_TRUE(Saw(two, "ip6 icmp6-128 fd00:201:2::2 > fd00:200::1")) << Join(two);
+}
+
+// What else the kernel reads when it routes a packet, and a bound socket's
+// device overrides (docs/threat-model.md, "What the kernel reads"): don't-route
+// flags, multicast and broadcast destinations, a sticky IPV6_PKTINFO set
+// before the socket was bound, a source address of the other interface, a
+// disconnect, a firewall mark that a policy rule routes through uplink1, and
+// a multipath default route over both uplinks.
+TEST_F(Escape, OtherRoutingInputsLeaveThroughTheInterface) {
+  for (const std::vector<std::string>& command :
+       {std::vector<std::string>{"ip", "rule", "add", "fwmark", "7", "table", "7"},
+        {"ip", "route", "add", "default", "via", "10.201.1.1", "dev", "uplink1", "table", "7"}}) {
+    ASSERT_EQ(lab_->InClient(command).exit_code, 0);
+  }
+  ExpectLines(
+      Attempt({"routing-inputs", "uplink1", "10.201.1.1", "fd00:201:1::1", kUplink1v4, kServer4}),
+      {"dontroute-flag ok", "dontroute-option ok", "multicast4 ok", "broadcast ok", "multicast6 ok",
+       "sticky-pktinfo ok", "sticky-pktinfo-sendto ok", "bind-other-source ok",
+       "other-source-sendto ok", "disconnect ok", "send-after-disconnect EDESTADDRREQ",
+       "sendto-after-disconnect ok", "so-mark ok", "marked-sendto ok"});
+  // Without bindsup the multipath route sends some of these through uplink1
+  // (checked below on a capture of its own); under bindsup none.
+  ASSERT_EQ(lab_->InClient({"ip", "route", "replace", "default", "nexthop", "via", "10.201.1.1",
+                            "dev", "uplink1", "nexthop", "via", "10.201.2.1", "dev", "uplink2"})
+                .exit_code,
+            0);
+  ASSERT_EQ(lab_->InClient({"sysctl", "-qw", "net.ipv4.fib_multipath_hash_policy=1"}).exit_code, 0);
+  ExpectLines(Attempt({"spread", kServer4, "9", "64"}), {"spread sent 64"});
+  auto two = NothingThroughUplink1();
+  EXPECT_TRUE(Saw(two, "ip4 udp 10.201.1.2 > 10.200.0.1")) << "the other source, via uplink2\n"
+                                                           << Join(two);
+  Capture native(*lab_, "r1");
+  ExpectLines(lab_->InClient({ToolPath("escape"), "spread", kServer4, "9", "64"}),
+              {"spread sent 64"});
+  EXPECT_FALSE(native.Stop().empty()) << "the multipath route does spread natively";
+}
+
+// 5c. Header-included raw packets (their destination is in the data),
+// flow labels carrying IPv6 options (a routing header), and anycast joins
+// (MLD reports through the interface they name): refused.
+TEST_F(Escape, RawHeadersFlowLabelOptionsAndAnycastJoinsAreRefused) {
+  ExpectLines(Attempt({"hdrincl"}),
+              {"ipproto-raw-socket EPERM", "ipproto-raw-socket6 EPERM", "ip-hdrincl EPERM",
+               "ip-hdrincl-off ok", "ipv6-hdrincl EPERM"});
+  ExpectLines(Attempt({"flowlabel"}), {"flowlabel-with-options EPERM"});
+  ExpectLines(Attempt({"anycast", "uplink1", "fd00:201:1::77"}), {"ipv6-join-anycast EPERM"});
+  NothingThroughUplink1();
+}
+
 // 4. io_uring: refused with ENOSYS, so that programs fall back.
 TEST_F(Escape, IoUringIsUnavailable) {
   ExpectLines(Attempt({"io-uring"}), {"io_uring_setup ENOSYS"});

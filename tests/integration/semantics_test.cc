@@ -77,5 +77,32 @@ TEST_F(Semantics, UnixCallsCarryTheProgramsCredentials) {
   EXPECT_EQ(under.out, "unix-connect EACCES\n") << under.Describe();
 }
 
+// bind() is performed by bindsup (an IPv6 address could move the socket to
+// another interface): a root bindsup binds as the program, so a program that
+// dropped to nobody may not take a low port, and the socket files it creates
+// are its own.
+TEST_F(Semantics, BindCarriesTheProgramsCredentials) {
+  WorldReachableCopies copies({ToolPath("probe")});
+  const std::vector<std::string> nobody{"setpriv", "--reuid=65534", "--regid=65534",
+                                        "--clear-groups"};
+  auto as_nobody = [&](const std::vector<std::string>& argv, bool supervised) {
+    std::vector<std::string> full;
+    if (supervised) full = {Bindsup(), "-i", "uplink1", "--"};
+    full.insert(full.end(), nobody.begin(), nobody.end());
+    full.insert(full.end(), argv.begin(), argv.end());
+    return lab_->InClient(full);
+  };
+  for (bool supervised : {false, true}) {
+    SCOPED_TRACE(supervised ? "under bindsup" : "native");
+    RunResult low = as_nobody({copies.Path("probe"), "bind-port", "80"}, supervised);
+    EXPECT_EQ(low.out, "bind-port EACCES\n") << low.Describe();
+    RunResult high = as_nobody({copies.Path("probe"), "bind-port", "48080"}, supervised);
+    EXPECT_EQ(high.out, "bind-port ok\n") << high.Describe();
+    RunResult file =
+        as_nobody({copies.Path("probe"), "bind-path", dir_ + "/nobodys-socket"}, supervised);
+    EXPECT_EQ(file.out, "bind-path ok\nbind-path-owner 65534\n") << file.Describe();
+  }
+}
+
 }  // namespace
 }  // namespace bindsup::testing

@@ -16,6 +16,7 @@
 #   default via uplink2 (metric 200)            addr_server: TCP 8080, UDP 8081,
 #   192.168.0.0/16 via uplink1                  sink 8082
 #   uplink2 also 10.201.2.3, fd00:201:2::3      lo 192.168.1.1, 192.168.10.1
+#                                               r1 and r2 also fe80::1
 #
 # Both uplinks reach the server; the default route prefers uplink1, so a
 # client's source address (which the server echoes) names the uplink used.
@@ -80,7 +81,9 @@ up() {
   for i in 1 2; do
     mac_c=$(ip -n "$cli" -br link show "uplink$i" | awk '{print $3}')
     mac_r=$(ip -n "$rtr" -br link show "r$i" | awk '{print $3}')
-    for a in "10.201.$i.1" "fd00:201:$i::1"; do
+    # fe80::1: the router's link-local address on both links (scope tests).
+    ip -n "$rtr" addr add fe80::1/64 dev "r$i" nodad
+    for a in "10.201.$i.1" "fd00:201:$i::1" fe80::1; do
       ip -n "$cli" neigh replace "$a" lladdr "$mac_r" dev "uplink$i" nud permanent
     done
     for a in "10.201.$i.2" "fd00:201:$i::2"; do

@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
 #include <linux/filter.h>
 #include <linux/if_packet.h>
 #include <linux/io_uring.h>
@@ -18,6 +19,7 @@
 #include <linux/seccomp.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <netinet/icmp6.h>
 #include <netinet/ip_icmp.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -72,11 +74,17 @@ static void report(const char* step, long rc) {
   fflush(stdout);
 }
 
-static socklen_t addr_of(const char* host, int port, struct sockaddr_storage* ss) {
+/* HOST is an IPv4 or IPv6 address; an IPv6 one may carry a scope,
+ * "fe80::1%uplink1" (an interface name) or "fe80::1%7" (an index). */
+static socklen_t addr_of(const char* spec, int port, struct sockaddr_storage* ss) {
   memset(ss, 0, sizeof(*ss));
   struct sockaddr_in* in = (struct sockaddr_in*)ss;
   struct sockaddr_in6* in6 = (struct sockaddr_in6*)ss;
-  if (inet_pton(AF_INET, host, &in->sin_addr) == 1) {
+  char host[INET6_ADDRSTRLEN + IF_NAMESIZE + 1];
+  snprintf(host, sizeof(host), "%s", spec);
+  char* scope = strchr(host, '%');
+  if (scope != NULL) *scope++ = 0;
+  if (scope == NULL && inet_pton(AF_INET, host, &in->sin_addr) == 1) {
     in->sin_family = AF_INET;
     in->sin_port = htons((uint16_t)port);
     return sizeof(*in);
@@ -84,9 +92,13 @@ static socklen_t addr_of(const char* host, int port, struct sockaddr_storage* ss
   if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
     in6->sin6_family = AF_INET6;
     in6->sin6_port = htons((uint16_t)port);
+    if (scope != NULL) {
+      in6->sin6_scope_id = if_nametoindex(scope);
+      if (in6->sin6_scope_id == 0) in6->sin6_scope_id = (uint32_t)strtoul(scope, NULL, 10);
+    }
     return sizeof(*in6);
   }
-  fprintf(stderr, "escape: bad address %s\n", host);
+  fprintf(stderr, "escape: bad address %s\n", spec);
   exit(2);
 }
 
@@ -223,6 +235,281 @@ static int pktinfo(const char* kind, const char* host, int port, const char* ifn
     report("sendmsg", sendmsg(fd, &m, 0));
   }
   await_reply(fd, "reply");
+  return 0;
+}
+
+/* ------------------------------------------------------------ scope ids */
+
+/* An IPv6 destination with a scope (HOST%IF): for datagrams the kernel takes
+ * the scope as the output device even on a bound socket (udpv6_sendmsg,
+ * rawv6_sendmsg, ping_v6_sendmsg). KIND: udp-sendto, udp-sendmsg,
+ * udp-sendmmsg, udp-connect (then send), raw6 and ping6 (ICMPv6 echo through
+ * a raw and a ping socket), tfo (TCP Fast Open). With FIRST (not "-"), the
+ * socket first sends to FIRST, a global address, then to HOST. */
+static int scoped(const char* kind, const char* host, int port, const char* first) {
+  struct sockaddr_storage to;
+  socklen_t len = addr_of(host, port, &to);
+  int type = SOCK_DGRAM, protocol = 0;
+  if (!strcmp(kind, "tfo")) type = SOCK_STREAM;
+  if (!strcmp(kind, "raw6")) type = SOCK_RAW;
+  if (!strcmp(kind, "raw6") || !strcmp(kind, "ping6")) protocol = IPPROTO_ICMPV6;
+  int fd = socket(AF_INET6, type, protocol);
+  if (fd < 0) return report("socket", -1), 1;
+  /* ICMPv6 echo request: type 128; the kernel fills in the checksum. */
+  unsigned char payload[8] = {'x'};
+  size_t size = 1;
+  if (protocol == IPPROTO_ICMPV6) {
+    memset(payload, 0, sizeof(payload));
+    payload[0] = 128;
+    size = sizeof(payload);
+  }
+  if (strcmp(first, "-") != 0) {
+    struct sockaddr_storage f;
+    socklen_t flen = addr_of(first, port, &f);
+    report("first-sendto", sendto(fd, payload, size, 0, (struct sockaddr*)&f, flen));
+  }
+  struct iovec iov = {payload, size};
+  struct msghdr m = {.msg_name = &to, .msg_namelen = len, .msg_iov = &iov, .msg_iovlen = 1};
+  if (!strcmp(kind, "udp-sendmsg")) {
+    report("sendmsg", sendmsg(fd, &m, 0));
+  } else if (!strcmp(kind, "udp-sendmmsg")) {
+    struct mmsghdr v[2] = {{.msg_hdr = m}, {.msg_hdr = m}};
+    int n = sendmmsg(fd, v, 2, 0);
+    if (n < 0) report("sendmmsg", -1);
+    else printf("sendmmsg %d\n", n);
+  } else if (!strcmp(kind, "udp-connect")) {
+    report("connect", connect(fd, (struct sockaddr*)&to, len));
+    report("send", send(fd, payload, size, 0));
+  } else if (!strcmp(kind, "tfo")) {
+    report("sendto-fastopen", sendto(fd, kGet, sizeof(kGet) - 1, MSG_FASTOPEN, (struct sockaddr*)&to, len));
+  } else {
+    report("sendto", sendto(fd, payload, size, 0, (struct sockaddr*)&to, len));
+  }
+  close(fd);
+  return 0;
+}
+
+/* ------------------------------------------------------------ bind() */
+
+/* This host's link-local address on IFNAME, with IFNAME as its scope. */
+static struct sockaddr_in6 own_link_local(const char* ifname) {
+  struct sockaddr_in6 out = {.sin6_family = AF_INET6, .sin6_scope_id = if_nametoindex(ifname)};
+  struct ifaddrs* list;
+  if (getifaddrs(&list) != 0) return out;
+  for (struct ifaddrs* i = list; i; i = i->ifa_next) {
+    if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET6 || strcmp(i->ifa_name, ifname)) continue;
+    struct sockaddr_in6* a = (struct sockaddr_in6*)i->ifa_addr;
+    if (IN6_IS_ADDR_LINKLOCAL(&a->sin6_addr)) {
+      out.sin6_addr = a->sin6_addr;
+      break;
+    }
+  }
+  freeifaddrs(list);
+  return out;
+}
+
+/* bind() to IFNAME's link-local address with IFNAME as the scope moves an
+ * IPv6 socket to IFNAME (__inet6_bind "overrides any existing binding"); on a
+ * connected ICMPv6 ping socket the bind fails, yet moves it all the same, and
+ * send() is never trapped. KIND: udp (bind, then sendto HOST), ping6 (connect
+ * to HOST, bind, then send). */
+static int bind_scoped(const char* kind, const char* ifname, const char* host) {
+  struct sockaddr_storage to;
+  socklen_t len = addr_of(host, strcmp(kind, "udp") == 0 ? 9 : 0, &to);
+  struct sockaddr_in6 local = own_link_local(ifname);
+  if (strcmp(kind, "ping6") == 0) {
+    int fd = socket(AF_INET6, SOCK_DGRAM, IPPROTO_ICMPV6);
+    if (fd < 0) return report("ping6-socket", -1), 1;
+    unsigned char echo[8] = {ICMP6_ECHO_REQUEST};
+    report("connect", connect(fd, (struct sockaddr*)&to, len));
+    report("bind", bind(fd, (struct sockaddr*)&local, sizeof(local)));
+    report("send", send(fd, echo, sizeof(echo), 0));
+    report("send-again", send(fd, echo, sizeof(echo), 0));
+    return 0;
+  }
+  int fd = socket(AF_INET6, SOCK_DGRAM, 0);
+  report("bind", bind(fd, (struct sockaddr*)&local, sizeof(local)));
+  report("sendto", sendto(fd, "b", 1, 0, (struct sockaddr*)&to, len));
+  return 0;
+}
+
+static int race_bind_fd;
+static atomic_int race_bind_go;
+static struct sockaddr_in6 race_bind_local;
+
+/* Waits until the socket is bound to a device (the supervisor's doing), then
+ * binds it to the other interface's link-local address. */
+static void* rebind(void* arg) {
+  (void)arg;
+  for (long spins = 0; spins < 20000000 && atomic_load(&race_bind_go); ++spins) {
+    char name[IFNAMSIZ + 1] = {0};
+    socklen_t len = IFNAMSIZ;
+    if (getsockopt(race_bind_fd, SOL_SOCKET, SO_BINDTODEVICE, name, &len) == 0 && name[0]) {
+      bind(race_bind_fd, (struct sockaddr*)&race_bind_local, sizeof(race_bind_local));
+      break;
+    }
+  }
+  return NULL;
+}
+
+/* The race with bind(): while the supervisor handles a call on a fresh IPv6
+ * socket, another thread binds the socket to IFNAME's link-local address
+ * (scope IFNAME) as soon as the supervisor has bound it to its interface. If
+ * the bind landed before the call was performed, the call would go out
+ * through IFNAME. MODE: udp-connect (then an untrapped send), udp-sendto,
+ * tcp-connect, raw-sendto (ICMPv6, needs CAP_NET_RAW). */
+static int race_bind(const char* mode, int iterations, const char* ifname, const char* host) {
+  race_bind_local = own_link_local(ifname);
+  int moved = 0;
+  for (int i = 0; i < iterations; ++i) {
+    int type = SOCK_DGRAM, protocol = 0;
+    if (!strcmp(mode, "tcp-connect")) type = SOCK_STREAM | SOCK_NONBLOCK;
+    if (!strcmp(mode, "raw-sendto")) type = SOCK_RAW, protocol = IPPROTO_ICMPV6;
+    race_bind_fd = socket(AF_INET6, type, protocol);
+    if (race_bind_fd < 0) return report("socket", -1), 1;
+    struct sockaddr_storage to;
+    socklen_t len = addr_of(host, protocol ? 0 : 20000 + i % 1000, &to);
+    atomic_store(&race_bind_go, 1);
+    pthread_t t;
+    pthread_create(&t, NULL, rebind, NULL);
+    unsigned char payload[8] = {ICMP6_ECHO_REQUEST};
+    if (!strcmp(mode, "udp-sendto") || !strcmp(mode, "raw-sendto")) {
+      sendto(race_bind_fd, payload, sizeof(payload), 0, (struct sockaddr*)&to, len);
+    } else if (connect(race_bind_fd, (struct sockaddr*)&to, len) == 0 &&
+               !strcmp(mode, "udp-connect")) {
+      send(race_bind_fd, payload, sizeof(payload), 0);
+    }
+    atomic_store(&race_bind_go, 0);
+    pthread_join(t, NULL);
+    char name[IFNAMSIZ + 1] = {0};
+    socklen_t n = IFNAMSIZ;
+    if (getsockopt(race_bind_fd, SOL_SOCKET, SO_BINDTODEVICE, name, &n) == 0 &&
+        !strcmp(name, ifname))
+      ++moved;
+    close(race_bind_fd);
+  }
+  printf("race-bind %s done, moved %d\n", mode, moved);
+  return 0;
+}
+
+/* ------------------------------------------------------------ other routing inputs */
+
+/* Inputs the kernel reads when it routes a packet, which a bound socket's
+ * device overrides (docs/threat-model.md, "What the kernel reads"): each send
+ * goes out through the interface or fails. OTHER4 and OTHER6 are addresses on
+ * the other interface's link, MINE4 this host's address there. */
+static int routing_inputs(const char* other_if, const char* other4, const char* other6,
+                          const char* mine4, const char* server4) {
+  struct sockaddr_storage o4, o6, m4, srv;
+  socklen_t o4len = addr_of(other4, 9, &o4), o6len = addr_of(other6, 9, &o6);
+  socklen_t m4len = addr_of(mine4, 0, &m4), srvlen = addr_of(server4, 9, &srv);
+  int one = 1;
+  int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  report("dontroute-flag", sendto(fd, "r", 1, MSG_DONTROUTE, (struct sockaddr*)&o4, o4len));
+  setsockopt(fd, SOL_SOCKET, SO_DONTROUTE, &one, sizeof(one));
+  report("dontroute-option", sendto(fd, "r", 1, 0, (struct sockaddr*)&o4, o4len));
+  struct sockaddr_storage group;
+  socklen_t glen = addr_of("224.0.0.251", 5353, &group);
+  report("multicast4", sendto(fd, "m", 1, 0, (struct sockaddr*)&group, glen));
+  setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof(one));
+  glen = addr_of("255.255.255.255", 9, &group);
+  report("broadcast", sendto(fd, "b", 1, 0, (struct sockaddr*)&group, glen));
+  close(fd);
+
+  int fd6 = socket(AF_INET6, SOCK_DGRAM, 0);
+  glen = addr_of("ff0e::fb", 9, &group);
+  report("multicast6", sendto(fd6, "m", 1, 0, (struct sockaddr*)&group, glen));
+  close(fd6);
+
+  /* Sticky IPV6_PKTINFO naming the other interface, set before the socket
+   * is bound (the kernel reads it only for an unbound socket). */
+  fd6 = socket(AF_INET6, SOCK_DGRAM, 0);
+  struct in6_pktinfo sticky = {.ipi6_ifindex = if_nametoindex(other_if)};
+  report("sticky-pktinfo", setsockopt(fd6, IPPROTO_IPV6, IPV6_PKTINFO, &sticky, sizeof(sticky)));
+  report("sticky-pktinfo-sendto", sendto(fd6, "p", 1, 0, (struct sockaddr*)&o6, o6len));
+  close(fd6);
+
+  /* A source address of the other interface. */
+  fd = socket(AF_INET, SOCK_DGRAM, 0);
+  report("bind-other-source", bind(fd, (struct sockaddr*)&m4, m4len));
+  report("other-source-sendto", sendto(fd, "s", 1, 0, (struct sockaddr*)&srv, srvlen));
+  close(fd);
+
+  /* A disconnect (connect AF_UNSPEC) unbinds the socket; the next send that
+   * names a destination is trapped and bound again. */
+  fd = socket(AF_INET, SOCK_DGRAM, 0);
+  report("connect", connect(fd, (struct sockaddr*)&srv, srvlen));
+  struct sockaddr unspec = {.sa_family = AF_UNSPEC};
+  report("disconnect", connect(fd, &unspec, sizeof(unspec)));
+  report("send-after-disconnect", send(fd, "d", 1, 0));
+  report("sendto-after-disconnect", sendto(fd, "d", 1, 0, (struct sockaddr*)&o4, o4len));
+  close(fd);
+
+  /* A firewall mark (root) that a policy rule routes through the other
+   * interface. */
+  fd = socket(AF_INET, SOCK_DGRAM, 0);
+  int mark = 7;
+  report("so-mark", setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)));
+  report("marked-sendto", sendto(fd, "k", 1, 0, (struct sockaddr*)&srv, srvlen));
+  close(fd);
+  return 0;
+}
+
+/* N datagrams from N fresh sockets (different source ports), for a multipath
+ * route whose hash would spread them over both uplinks. */
+static int spread(const char* host, int port, int count) {
+  struct sockaddr_storage to;
+  socklen_t len = addr_of(host, port, &to);
+  int sent = 0;
+  for (int i = 0; i < count; ++i) {
+    int fd = socket(to.ss_family, SOCK_DGRAM, 0);
+    if (sendto(fd, "h", 1, 0, (struct sockaddr*)&to, len) == 1) ++sent;
+    close(fd);
+  }
+  printf("spread sent %d\n", sent);
+  return 0;
+}
+
+/* ------------------------------------------------------------ raw headers, flow labels, anycast */
+
+/* Packets whose IP header the program writes go to the destination in that
+ * header: IPPROTO_RAW sockets and IP_HDRINCL / IPV6_HDRINCL. */
+static int hdrincl(void) {
+  report("ipproto-raw-socket", socket(AF_INET, SOCK_RAW, IPPROTO_RAW));
+  report("ipproto-raw-socket6", socket(AF_INET6, SOCK_RAW, IPPROTO_RAW));
+  int one = 1, zero = 0;
+  int fd = socket(AF_INET, SOCK_RAW, IPPROTO_UDP);
+  report("ip-hdrincl", setsockopt(fd, IPPROTO_IP, IP_HDRINCL, &one, sizeof(one)));
+  report("ip-hdrincl-off", setsockopt(fd, IPPROTO_IP, IP_HDRINCL, &zero, sizeof(zero)));
+  int fd6 = socket(AF_INET6, SOCK_RAW, IPPROTO_UDP);
+  report("ipv6-hdrincl", setsockopt(fd6, IPPROTO_IPV6, IPV6_HDRINCL, &one, sizeof(one)));
+  return 0;
+}
+
+/* A flow label can carry IPv6 options, a routing header among them, appended
+ * to its request (IPV6_FLOWLABEL_MGR, struct in6_flowlabel_req: 32 bytes). */
+static int flowlabel(void) {
+  int fd = socket(AF_INET6, SOCK_DGRAM, 0);
+  unsigned char request[32 + 64];
+  memset(request, 0, sizeof(request));
+  inet_pton(AF_INET6, "fd00:200::1", request);
+  request[16 + 3] = 0x12;            /* flr_label (network order) */
+  request[20] = 0;                   /* IPV6_FL_A_GET */
+  request[22] = 1;                   /* IPV6_FL_F_CREATE */
+  struct cmsghdr* c = (struct cmsghdr*)(request + 32);
+  c->cmsg_len = CMSG_LEN(24);
+  c->cmsg_level = SOL_IPV6;
+  c->cmsg_type = IPV6_RTHDR;
+  report("flowlabel-with-options", setsockopt(fd, IPPROTO_IPV6, 32, request, sizeof(request)));
+  return 0;
+}
+
+/* An anycast join sends MLD reports through the interface it names. */
+static int anycast(const char* ifname, const char* group) {
+  int fd = socket(AF_INET6, SOCK_DGRAM, 0);
+  struct ipv6_mreq m = {.ipv6mr_interface = if_nametoindex(ifname)};
+  inet_pton(AF_INET6, group, &m.ipv6mr_multiaddr);
+  report("ipv6-join-anycast", setsockopt(fd, IPPROTO_IPV6, IPV6_JOIN_ANYCAST, &m, sizeof(m)));
   return 0;
 }
 
@@ -712,6 +999,17 @@ int main(int argc, char** argv) {
   if (!strcmp(s, "udp-sendmmsg")) { ARGS(2); return udp_sendmsg(argv[2], atoi(argv[3]), 1); }
   if (!strcmp(s, "pktinfo")) { ARGS(4); return pktinfo(argv[2], argv[3], atoi(argv[4]), argv[5]); }
   if (!strcmp(s, "tfo")) { ARGS(3); return tfo(argv[2], argv[3], atoi(argv[4])); }
+  if (!strcmp(s, "scoped")) { ARGS(4); return scoped(argv[2], argv[3], atoi(argv[4]), argv[5]); }
+  if (!strcmp(s, "bind-scoped")) { ARGS(3); return bind_scoped(argv[2], argv[3], argv[4]); }
+  if (!strcmp(s, "race-bind")) { ARGS(4); return race_bind(argv[2], atoi(argv[3]), argv[4], argv[5]); }
+  if (!strcmp(s, "hdrincl")) return hdrincl();
+  if (!strcmp(s, "routing-inputs")) {
+    ARGS(5);
+    return routing_inputs(argv[2], argv[3], argv[4], argv[5], argv[6]);
+  }
+  if (!strcmp(s, "spread")) { ARGS(3); return spread(argv[2], atoi(argv[3]), atoi(argv[4])); }
+  if (!strcmp(s, "flowlabel")) return flowlabel();
+  if (!strcmp(s, "anycast")) { ARGS(2); return anycast(argv[2], argv[3]); }
   if (!strcmp(s, "io-uring")) {
     struct io_uring_params params;
     memset(&params, 0, sizeof(params));

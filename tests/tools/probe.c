@@ -27,6 +27,9 @@
  *                                 "ready", accept one client and print
  *                                 "peer-uid U" from SO_PEERCRED
  *   probe unix-connect NAME       connect to it: "unix-connect ok|ERRNO"
+ *   probe bind-port PORT          bind an IPv6 socket to [::]:PORT: "bind-port ok|ERRNO"
+ *   probe bind-path PATH          bind a unix socket to PATH: "bind-path ok|ERRNO",
+ *                                 then "bind-path-owner UID" of the file
  *   probe wait-signal             print "ready", print "got N" for each of
  *                                 HUP INT QUIT USR1 USR2 WINCH TERM received;
  *                                 exit 0 after TERM
@@ -441,6 +444,35 @@ static void semantics(const char* server, const char* blackhole, const char* uni
   printf("unix-received %ld\n", (long)recv(server_fd, buf, sizeof(buf), MSG_DONTWAIT) +
                                      (long)recv(server_fd, buf, sizeof(buf), MSG_DONTWAIT));
   unlink(un.sun_path);
+
+  /* bind() (performed when the name is as long as an IPv6 address): a unix
+   * socket file where the program would create it, with its umask, under the
+   * name it gave; an address in use, a missing directory; an IPv6 address in
+   * its short (RFC 2133) form, and a second bind. */
+  mode_t old_mask = umask(027);
+  struct sockaddr_un rel = {.sun_family = AF_UNIX, .sun_path = "bound-by-relative-name"};
+  int b = socket(AF_UNIX, SOCK_STREAM, 0);
+  said("unix-bind-relative", bind(b, (struct sockaddr*)&rel, sizeof(rel)));
+  struct sockaddr_un name;
+  socklen_t name_len = sizeof(name);
+  memset(&name, 0, sizeof(name));
+  getsockname(b, (struct sockaddr*)&name, &name_len);
+  printf("unix-bind-name %s\n", name.sun_path);
+  struct stat st;
+  printf("unix-bind-mode %o\n", stat(rel.sun_path, &st) == 0 ? (unsigned)(st.st_mode & 0777) : 0u);
+  int b2 = socket(AF_UNIX, SOCK_STREAM, 0);
+  said("unix-bind-in-use", bind(b2, (struct sockaddr*)&rel, sizeof(rel)));
+  unlink(rel.sun_path);
+  snprintf(un.sun_path, sizeof(un.sun_path), "%s/no-such-directory/socket", unix_dir);
+  said("unix-bind-missing-directory", bind(b2, (struct sockaddr*)&un, sizeof(un)));
+  umask(old_mask);
+  close(b);
+  close(b2);
+  int v6 = socket(AF_INET6, SOCK_DGRAM, 0);
+  struct sockaddr_in6 loop6 = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+  said("bind6-short-form", bind(v6, (struct sockaddr*)&loop6, 24));
+  said("bind6-again", bind(v6, (struct sockaddr*)&loop6, sizeof(loop6)));
+  close(v6);
 }
 
 static socklen_t unix_name(const char* name, struct sockaddr_un* un) {
@@ -468,6 +500,27 @@ static int unix_server(const char* name) {
   getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cred, &cl);
   printf("peer-uid %u\n", cred.uid);
   fflush(stdout);
+  return 0;
+}
+
+/* bind() to PORT on [::] (trapped: an IPv6 address): "bind-port ok|ERRNO". */
+static int bind_port(const char* port) {
+  int fd = socket(AF_INET6, SOCK_STREAM, 0);
+  struct sockaddr_in6 any = {.sin6_family = AF_INET6, .sin6_port = htons((uint16_t)atoi(port))};
+  said("bind-port", bind(fd, (struct sockaddr*)&any, sizeof(any)));
+  return 0;
+}
+
+/* bind() a unix stream socket to PATH (a full sockaddr_un: trapped), then
+ * print "bind-path-owner UID" of the file. */
+static int bind_path(const char* path) {
+  struct sockaddr_un un = {.sun_family = AF_UNIX};
+  snprintf(un.sun_path, sizeof(un.sun_path), "%s", path);
+  int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+  said("bind-path", bind(fd, (struct sockaddr*)&un, sizeof(un)));
+  struct stat st;
+  if (stat(path, &st) == 0) printf("bind-path-owner %u\n", (unsigned)st.st_uid);
+  unlink(path);
   return 0;
 }
 
@@ -523,6 +576,8 @@ int main(int argc, char** argv) {
   if (argc >= 5 && strcmp(argv[1], "many") == 0) return many(atoi(argv[2]), argv[3], argv + 4, argc - 4);
   if (argc >= 3 && strcmp(argv[1], "unix-server") == 0) return unix_server(argv[2]);
   if (argc >= 3 && strcmp(argv[1], "unix-connect") == 0) return unix_connect(argv[2]);
+  if (argc >= 3 && strcmp(argv[1], "bind-port") == 0) return bind_port(argv[2]);
+  if (argc >= 3 && strcmp(argv[1], "bind-path") == 0) return bind_path(argv[2]);
   if (argc >= 5 && strcmp(argv[1], "semantics") == 0) {
     semantics(argv[2], argv[3], argv[4]);
     return 0;
