@@ -25,13 +25,15 @@
 #include <functional>
 #include <string>
 
+#include "base/unique_fd.h"
 #include "filter/filter.h"
-#include "supervisor/binding.h"
-#include "supervisor/policy.h"
-#include "supervisor/sockaddr.h"
-#include "supervisor/socket_info.h"
-#include "supervisor/target.h"
-#include "supervisor/unique_fd.h"
+#include "supervisor/host/live_facts.h"
+#include "supervisor/net/sockaddr.h"
+#include "supervisor/operations/binding.h"
+#include "supervisor/policy/policy.h"
+#include "supervisor/program/message.h"
+#include "supervisor/program/socket_info.h"
+#include "supervisor/program/target.h"
 
 namespace {
 
@@ -140,12 +142,14 @@ int main(int argc, char** argv) {
     std::uint64_t id = 1;
     (void)ioctl(listener.get(), SECCOMP_IOCTL_NOTIF_ID_VALID, &id);
   });
-  bindsup::Policy policy(bindsup::PolicyConfig{interface, {}, {}, {}, {}, {}, {}, EPERM, false, {}, {}});
+  const bindsup::LiveNetworkFacts facts;
+  bindsup::Policy policy(
+      bindsup::PolicyConfig{interface, {}, {}, {}, {}, {}, {}, EPERM, false, {}, {}});
   bindsup::SockAddr to;
   std::memcpy(&to.storage, &program_address, sizeof(program_address));
   to.len = sizeof(program_address);
   step("decide (policy, -i only)", "none", [&] {
-    if (!policy.Decide(to, AF_INET, false, false)) Die("decide");
+    if (!policy.Decide(to, AF_INET, false, false, facts)) Die("decide");
   });
   // Binding needs a fresh socket each time: socket() and close() are timed
   // alone and taken off.

@@ -12,8 +12,8 @@
 #include <memory>
 #include <string>
 
+#include "base/unique_fd.h"
 #include "filter/syscall_table.h"
-#include "supervisor/unique_fd.h"
 
 namespace bindsup::filter {
 namespace {

@@ -9,7 +9,7 @@
 
 #include <vector>
 
-#include "supervisor/result.h"
+#include "base/result.h"
 
 namespace bindsup::filter {
 

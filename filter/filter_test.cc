@@ -22,7 +22,7 @@
 #include <functional>
 #include <vector>
 
-#include "supervisor/unique_fd.h"
+#include "base/unique_fd.h"
 
 namespace bindsup::filter {
 namespace {

@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
-#include "supervisor/address.h"
-#include "supervisor/destination_rules.h"
-#include "supervisor/options.h"
+#include "supervisor/cli/options.h"
+#include "supervisor/net/address.h"
+#include "supervisor/policy/destination_rules.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string text(reinterpret_cast<const char*>(data), size);

@@ -12,14 +12,15 @@
 #include <string>
 #include <vector>
 
-#include "supervisor/audit_log.h"
-#include "supervisor/dns_relay.h"
-#include "supervisor/doctor.h"
-#include "supervisor/exit_status.h"
-#include "supervisor/interface_address.h"
-#include "supervisor/log.h"
-#include "supervisor/options.h"
-#include "supervisor/supervisor.h"
+#include "base/log.h"
+#include "supervisor/audit/audit_log.h"
+#include "supervisor/cli/help.h"
+#include "supervisor/cli/options.h"
+#include "supervisor/doctor/doctor.h"
+#include "supervisor/host/interfaces.h"
+#include "supervisor/loop/exit_status.h"
+#include "supervisor/loop/supervisor.h"
+#include "supervisor/relay/dns_relay.h"
 
 namespace {
 
