@@ -114,7 +114,7 @@ std::string Signature(const std::string& line) {
   for (const char* error : {"icmp6-1", "icmp6-2", "icmp6-3", "icmp6-4"})
     if (proto == error) return "ICMP error";
   if (proto == "icmp") {
-    for (const char* error : {" type 3 ", " type 11 ", " type 12 "})
+    for (const char* error : {" type 3 ", " type 11 ", " type 12 ", " port-unreachable"})
       if (line.find(error) != std::string::npos) return "ICMP error";
   }
   std::string from = "other";

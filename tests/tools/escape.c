@@ -768,7 +768,9 @@ static int odd_names(const char* host, int port) {
 
 /* A sticky source route through HOP (IPv4 loose source route option, or an
  * IPv6 segment routing header), then a datagram to HOST:PORT; then the
- * option cleared and the datagram again. */
+ * option cleared and the datagram again. Waits for a reply to each, so that
+ * no reply reaches the socket after it is closed (the kernel would answer
+ * it with an ICMP error, through the default route). */
 static int source_route(const char* hop, const char* host, int port) {
   struct sockaddr_storage to;
   socklen_t len = addr_of(host, port, &to);
@@ -789,6 +791,7 @@ static int source_route(const char* hop, const char* host, int port) {
     report("ipv6-rthdr-clear", setsockopt(fd, IPPROTO_IPV6, IPV6_RTHDR, NULL, 0));
   }
   report("sendto-again", sendto(fd, "x", 1, 0, (struct sockaddr*)&to, len));
+  await_reply(fd, "reply");
   await_reply(fd, "reply");
   return 0;
 }
