@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 
+#include "supervisor/program/message.h"
 #include "supervisor/program/process_info.h"
 #include "supervisor/program/target.h"
 
@@ -191,29 +192,20 @@ Result<SockAddr> ResolveUnixAddress(const Target& target, const SockAddr& addres
 
 Status TranslateRights(const Target& target, std::vector<std::byte>& control,
                        std::vector<UniqueFd>& held) {
-  size_t pos = 0;
-  while (pos + sizeof(cmsghdr) <= control.size()) {
-    cmsghdr header;
-    std::memcpy(&header, control.data() + pos, sizeof(header));
-    if (header.cmsg_len < sizeof(cmsghdr) || header.cmsg_len > control.size() - pos) {
-      return Error{EINVAL, "malformed ancillary data"};
+  return ForEachControlMessage(control, [&](int level, int type, std::span<std::byte> data) {
+    if (level != SOL_SOCKET || type != SCM_RIGHTS) return Status{};
+    const size_t count = data.size() / sizeof(int);
+    for (size_t i = 0; i < count; ++i) {
+      int fd;
+      std::memcpy(&fd, data.data() + i * sizeof(int), sizeof(int));
+      auto dup = target.GetFd(fd);
+      if (!dup) return Status{Error{EBADF, "SCM_RIGHTS fd " + std::to_string(fd)}};
+      int mine = dup->get();
+      std::memcpy(data.data() + i * sizeof(int), &mine, sizeof(int));
+      held.push_back(std::move(*dup));
     }
-    if (header.cmsg_level == SOL_SOCKET && header.cmsg_type == SCM_RIGHTS) {
-      std::byte* data = control.data() + pos + CMSG_LEN(0);
-      size_t count = (header.cmsg_len - CMSG_LEN(0)) / sizeof(int);
-      for (size_t i = 0; i < count; ++i) {
-        int fd;
-        std::memcpy(&fd, data + i * sizeof(int), sizeof(int));
-        auto dup = target.GetFd(fd);
-        if (!dup) return Error{EBADF, "SCM_RIGHTS fd " + std::to_string(fd)};
-        int mine = dup->get();
-        std::memcpy(data + i * sizeof(int), &mine, sizeof(int));
-        held.push_back(std::move(*dup));
-      }
-    }
-    pos += CMSG_ALIGN(header.cmsg_len);
-  }
-  return {};
+    return Status{};
+  });
 }
 
 }  // namespace bindsup
