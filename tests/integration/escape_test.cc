@@ -94,6 +94,9 @@ TEST(Capture, LeavesOutOnlyTheKernelsOwnTraffic) {
            "ports 8081 > 9999",
            "ip6 icmp6-1 fd00:201:2::2 > fd00:200::1 port-unreachable for udp fd00:200::1 > "
            "fd00:201:2::2 ports 8081 > 9999",
+           // A reset for a server's late segment: the connection was closed.
+           "ip6 tcp fd00:201:2::2 > fd00:200::1 ports 45612 > 8080 flags R",
+           "ip4 tcp 10.201.2.2 > 10.200.0.1 ports 45612 > 8080 flags RA",
        }) {
     EXPECT_TRUE(Capture::KernelsOwn(own)) << own;
   }
@@ -102,6 +105,8 @@ TEST(Capture, LeavesOutOnlyTheKernelsOwnTraffic) {
            "igmp-report 239.1.2.5",
            "ip4 udp 10.201.2.2 > 10.200.0.1 ports 40000 > 8081",
            "ip4 tcp 10.201.1.2 > 10.200.0.1 ports 35804 > 8080 flags S",
+           "ip4 tcp 10.201.1.2 > 10.200.0.1 ports 35804 > 8080 flags PA",
+           "ip4 tcp 10.201.1.2 > 10.200.0.1 ports 35804 > 8080 flags FA",
            "ip4 icmp 10.201.2.2 > 10.200.0.1 type 8 code 0",
            // Neighbour discovery from a global address: a program's packet
            // waiting for its next hop.
