@@ -82,8 +82,10 @@ Status BindOrErrno(int socket, const sockaddr* address, socklen_t len) {
 Status BindUnixAddress(const Target& target, int socket, const SockAddr& address) {
   constexpr size_t kPathOffset = offsetof(sockaddr_un, sun_path);
   const char* raw = reinterpret_cast<const sockaddr_un*>(&address.storage)->sun_path;
-  if (address.family() != AF_UNIX || address.len <= kPathOffset || raw[0] == '\0') {
-    return BindOrErrno(socket, address.get(), address.len);  // abstract, autobind, bad family
+  if (address.family() != AF_UNIX || address.len <= kPathOffset || raw[0] == '\0' ||
+      address.len > sizeof(sockaddr_un)) {
+    // abstract, autobind, bad family, oversized (the kernel's EINVAL)
+    return BindOrErrno(socket, address.get(), address.len);
   }
   std::string path(raw, strnlen(raw, address.len - kPathOffset));
   const pid_t tid = target.tid();
@@ -133,7 +135,10 @@ Status BindUnixAddress(const Target& target, int socket, const SockAddr& address
 Result<SockAddr> ResolveUnixAddress(const Target& target, const SockAddr& address,
                                     std::vector<UniqueFd>& held) {
   constexpr size_t kPathOffset = offsetof(sockaddr_un, sun_path);
-  if (address.family() != AF_UNIX || address.len <= kPathOffset) return address;
+  // Oversized: the kernel refuses it (EINVAL) without a lookup.
+  if (address.family() != AF_UNIX || address.len <= kPathOffset ||
+      address.len > sizeof(sockaddr_un))
+    return address;
   const char* raw = reinterpret_cast<const sockaddr_un*>(&address.storage)->sun_path;
   if (raw[0] == '\0') return address;  // abstract: no file system lookup
   std::string path(raw, strnlen(raw, address.len - kPathOffset));
