@@ -56,6 +56,7 @@ build: deps
 test: deps
 	cmake -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=Debug -DBINDSUP_SANITIZE=ON -DBINDSUP_WERROR=ON
 	cmake --build $(TEST_BUILD) -j$(JOBS)
+	@scripts/check-no-leftovers.sh --stale
 	cd $(TEST_BUILD) && ctest -j$(JOBS) --output-on-failure
 	cd $(TEST_BUILD) && ctest -j$(JOBS) --output-on-failure -R '$(PACKET_TESTS)' \
 	                          --repeat until-fail:$(PACKET_REPEAT)
@@ -68,6 +69,7 @@ FINDINGS ?= 5
 fuzz-escape: deps
 	cmake -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=Debug -DBINDSUP_SANITIZE=ON -DBINDSUP_WERROR=ON
 	cmake --build $(TEST_BUILD) -j$(JOBS) --target escape_fuzz_tests
+	@scripts/check-no-leftovers.sh --stale
 	BINDSUP_FUZZ_ESCAPE_SECONDS=$(SECONDS) BINDSUP_FUZZ_ESCAPE_FINDINGS=$(FINDINGS) \
 	BINDSUP_FUZZ_ESCAPE_SAVE=$(CURDIR)/fuzz/escape/regressions \
 	  $(TEST_BUILD)/tests/escape_fuzz_tests --gtest_filter='EscapeFuzzer.Random*'

@@ -169,8 +169,13 @@ resolver() {
 }
 
 down() {
+  # Only a server still in the lab: a pid file of an interrupted run may name
+  # a number another process has by now.
+  local inside
+  inside=" $(ip netns pids "$cli" 2>/dev/null | tr '\n' ' ') $(ip netns pids "$rtr" 2>/dev/null | tr '\n' ' ') "
   for pid in "$state"/*.pid; do
-    [[ -f $pid ]] && kill "$(cat "$pid")" 2>/dev/null
+    [[ -f $pid ]] || continue
+    [[ $inside == *" $(cat "$pid") "* ]] && kill "$(cat "$pid")" 2>/dev/null || true
   done
   ip netns pids "$cli" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
   ip netns pids "$rtr" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
