@@ -21,7 +21,8 @@ BUILD_PACKAGES := cmake g++ make pkg-config libseccomp-dev libboost-dev libfmt-d
 PACKAGES := $(BUILD_PACKAGES) \
             libgtest-dev nlohmann-json3-dev golang-go iproute2 util-linux curl busybox-static microsocks \
             musl-tools dnsmasq-base bind9-dnsutils clang libclang-rt-14-dev file \
-            chromium firefox-esr nodejs python3 wget git openssh-client openssh-server aria2 bubblewrap
+            chromium firefox-esr nodejs python3 wget git openssh-client openssh-server aria2 bubblewrap \
+            llvm libbpf-dev bpftool
 
 .PHONY: all deps build static test demo bench install lint format clean
 
@@ -35,7 +36,7 @@ build: deps
 	cmake --build $(BUILD) -j$(JOBS)
 
 test: deps
-	cmake -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=Debug -DBINDSUP_SANITIZE=ON
+	cmake -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=Debug -DBINDSUP_SANITIZE=ON -DBINDSUP_KERNEL_MODE=ON
 	cmake --build $(TEST_BUILD) -j$(JOBS)
 	cd $(TEST_BUILD) && ctest -j$(JOBS) --output-on-failure
 	@scripts/check-no-leftovers.sh
