@@ -104,7 +104,13 @@ int main(int argc, char** argv) {
     return outcome.exec_error == ENOENT ? 127 : 126;
   }
   KernelRun& run = *outcome.run;
-  if (std::getenv("KERNEL_RUN_CGROUP")) std::fprintf(stderr, "cgroup %s\n", run.cgroup().name().c_str());
+  if (const char* file = std::getenv("KERNEL_RUN_CGROUP_FILE")) {
+    if (FILE* f = std::fopen(file, "w")) {
+      std::fprintf(f, "%s\n", run.cgroup().visible_path().empty() ? run.cgroup().name().c_str()
+                                                                    : run.cgroup().visible_path().c_str());
+      std::fclose(f);
+    }
+  }
   const bool log = options.log_file.has_value() || options.verbose;
   auto drain = [&] {
     auto read = run.ConsumeEvents([&](const KernelEvent& e) {
