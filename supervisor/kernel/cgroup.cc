@@ -57,9 +57,9 @@ struct MountLine {
   std::string super_options;
 };
 
-std::vector<MountLine> Cgroup2Mounts() {
+std::vector<MountLine> Cgroup2Mounts(const char* mountinfo = "/proc/self/mountinfo") {
   std::vector<MountLine> out;
-  std::ifstream in("/proc/self/mountinfo");
+  std::ifstream in(mountinfo);
   std::string line;
   while (std::getline(in, line)) {
     std::istringstream fields(line);
@@ -191,6 +191,27 @@ Status SignalTree(int dir, int signal, int depth) {
   return {};
 }
 
+// Our parent, its parent, ... (at most 16), then pid 1.
+std::vector<pid_t> AncestorsAndInit() {
+  std::vector<pid_t> out;
+  pid_t pid = getppid();
+  for (int i = 0; i < 16 && pid > 1; ++i) {
+    out.push_back(pid);
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string line;
+    if (!std::getline(stat, line)) break;
+    size_t close = line.rfind(')');  // the name may hold spaces and parentheses
+    if (close == std::string::npos) break;
+    std::istringstream rest(line.substr(close + 2));
+    char state;
+    pid_t parent = 0;
+    rest >> state >> parent;
+    pid = parent;
+  }
+  out.push_back(1);
+  return out;
+}
+
 }  // namespace
 
 Result<std::string> OwnCgroupPath() {
@@ -223,7 +244,39 @@ Result<Hierarchy> OpenHierarchy() {
     h.mount_root = m.root;
     h.own_cgroup = *below;
     h.nsdelegate = HasOption(m.super_options, "nsdelegate");
+    h.where = "cgroup2 at " + m.mountpoint;
     return h;
+  }
+  // An ancestor's mounts, or pid 1's (`ip netns exec` gives us a mount
+  // namespace without /sys/fs/cgroup; the shell that started it still has
+  // it), if it sees the hierarchy as we do: opening through /proc/PID/root
+  // costs nothing, mounting costs milliseconds.
+  struct stat own_mnt {}, own_cgroup_ns {};
+  if (stat("/proc/self/ns/mnt", &own_mnt) == 0 && stat("/proc/self/ns/cgroup", &own_cgroup_ns) == 0) {
+    for (pid_t pid : AncestorsAndInit()) {
+      const std::string proc = "/proc/" + std::to_string(pid);
+      struct stat mnt {}, cgroup_ns {};
+      if (stat((proc + "/ns/mnt").c_str(), &mnt) != 0 || mnt.st_ino == own_mnt.st_ino) continue;
+      if (stat((proc + "/ns/cgroup").c_str(), &cgroup_ns) != 0 ||
+          cgroup_ns.st_ino != own_cgroup_ns.st_ino)
+        continue;
+      for (const MountLine& m : Cgroup2Mounts((proc + "/mountinfo").c_str())) {
+        if (!HasOption(m.mount_options, "rw")) continue;
+        auto below = Below(m.root, *own);
+        if (!below) continue;
+        UniqueFd root(open((proc + "/root" + m.mountpoint).c_str(),
+                           O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        if (!root) continue;
+        Hierarchy h;
+        h.root = std::move(root);
+        h.mount_root = m.root;
+        h.own_cgroup = *below;
+        h.nsdelegate = HasOption(m.super_options, "nsdelegate");
+        h.where = "cgroup2 at " + m.mountpoint + " in the mount namespace of pid " +
+                  std::to_string(pid);
+        return h;  // no mount point here: the program cannot see this one
+      }
+    }
   }
   auto detached = MountDetached();
   if (!detached) {
@@ -235,6 +288,7 @@ Result<Hierarchy> OpenHierarchy() {
   h.root = std::move(*detached);
   h.mount_root = "/";
   h.own_cgroup = own->size() > 1 ? own->substr(1) : std::string();
+  h.where = "a detached cgroup2 mount";
   return h;
 }
 

@@ -3,9 +3,11 @@
 // A run gets a cgroup of its own, "bindsup-<pid>-<random>", created next to
 // bindsup: under the cgroup bindsup itself is in, in the cgroup2 hierarchy.
 // The hierarchy is found, not assumed: a writable cgroup2 mount in
-// /proc/self/mountinfo whose root holds bindsup's cgroup, or else (with
-// CAP_SYS_ADMIN) a detached mount of our own (fsopen/fsmount), which appears
-// in no mount table: `ip netns exec` hides /sys/fs/cgroup, for one.
+// /proc/self/mountinfo whose root holds bindsup's cgroup; else one in the
+// mount namespace of an ancestor or of pid 1, through /proc/PID/root (`ip
+// netns exec` hides /sys/fs/cgroup, for one); else (with CAP_SYS_ADMIN) a detached mount of our
+// own (fsopen/fsmount), which appears in no mount table but costs
+// milliseconds to make and to drop.
 //
 // bindsup holds an exclusive flock on its run's cgroup for as long as it
 // lives. The next run removes every empty "bindsup-*" cgroup nobody holds:
@@ -27,10 +29,11 @@ namespace bindsup::kernel {
 // A cgroup2 hierarchy, opened.
 struct Hierarchy {
   UniqueFd root;              // the mount's root directory
-  std::string mountpoint;     // where it is mounted; empty for a detached mount
+  std::string mountpoint;     // where it is mounted here; empty when not visible
   std::string mount_root;     // the mount's root inside the hierarchy, "/" mostly
   std::string own_cgroup;     // bindsup's cgroup, relative to `root` ("" = root)
   bool nsdelegate = false;    // mounted with nsdelegate (docs/kernel-mode.md)
+  std::string where;          // how it was found, for --check
 };
 
 // bindsup's cgroup in the cgroup2 hierarchy, as /proc/self/cgroup says ("/"

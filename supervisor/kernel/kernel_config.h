@@ -33,6 +33,11 @@ struct KernelConfig {
   // -i: the interface, by index (in bindsup's network namespace) and name.
   unsigned ifindex = 0;
   std::string ifname;
+  // The interface is a loopback device (lo): it reaches only its own
+  // addresses (127.0.0.0/8, ::1 and `loopback_addresses`); anything else
+  // fails at once with ENETUNREACH, as in seccomp mode.
+  bool loopback = false;
+  std::vector<IpAddress> loopback_addresses;
   // An IPv4 address of the interface: multicast joins that name their
   // interface by address must name this one (none: such joins are refused
   // unless they name no interface).

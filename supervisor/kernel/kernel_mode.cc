@@ -115,9 +115,7 @@ ProbeReport Probe() {
   auto hierarchy = OpenHierarchy();
   std::string where;
   if (hierarchy) {
-    where = hierarchy->mountpoint.empty() ? "a detached cgroup2 mount"
-                                          : "cgroup2 at " + hierarchy->mountpoint;
-    where += ", under /" + hierarchy->own_cgroup;
+    where = hierarchy->where + ", under /" + hierarchy->own_cgroup;
     if (hierarchy->nsdelegate) where += " (nsdelegate)";
   }
   usable &= add("cgroup2", hierarchy ? Status{} : Status{hierarchy.error()}, where);

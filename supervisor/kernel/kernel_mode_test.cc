@@ -349,7 +349,10 @@ TEST_F(KernelMode, AKilledSupervisorLeavesTheProgramHeldAndTheNextRunCleansUp) {
   const std::string out = run.output();
   const pid_t program = std::stoi(out.substr(out.find("ready ") + 6));
   std::string cgroup;
-  std::ifstream(name_file) >> cgroup;
+  for (int i = 0; i < 50 && cgroup.empty(); ++i) {
+    std::ifstream(name_file) >> cgroup;  // written once the command started
+    if (cgroup.empty()) std::this_thread::sleep_for(milliseconds(50));
+  }
   unlink(name_file.c_str());
   ASSERT_FALSE(cgroup.empty());
   struct stat st {};
@@ -383,6 +386,29 @@ TEST_F(KernelMode, AKilledSupervisorLeavesTheProgramHeldAndTheNextRunCleansUp) {
             std::string::npos)
       << next.Describe();
   EXPECT_NE(stat(cgroup.c_str(), &st), 0) << cgroup << " is still there";
+}
+
+// -i lo reaches lo's addresses only, and says so at once (the kernel would
+// let the connection wait until it times out).
+TEST_F(KernelMode, LoopbackOnlyFailsAtOnceElsewhere) {
+  auto lo = [&](const std::vector<std::string>& argv) {
+    std::vector<std::string> full{BINDSUP_KERNEL_RUN, "-i", "lo", "--"};
+    full.insert(full.end(), argv.begin(), argv.end());
+    RunOptions quick;
+    quick.timeout = milliseconds(5000);
+    return lab_->InClient(full, quick);
+  };
+  RunResult r = lo({ToolPath("probe"), "tcp", kServer4, "8080"});
+  EXPECT_EQ(r.out, "error connect: Network is unreachable\n") << r.Describe();
+  ExpectLines(lo({ToolPath("escape"), "udp-sendto", kServer6, "8081"}), {"sendto ENETUNREACH"});
+  r = lo({ToolPath("probe"), "tcp", "::ffff:127.0.0.1", "1"});
+  EXPECT_EQ(r.out, "error connect: Connection refused\n") << r.Describe();
+  // The router's lo holds 10.200.0.1: there it is reachable.
+  std::vector<std::string> router{BINDSUP_KERNEL_RUN, "-i", "lo", "--", ToolPath("probe"), "tcp",
+                                  kServer4, "8080"};
+  r = lab_->InRouter(router);
+  EXPECT_EQ(Peers(r.out), std::vector<std::string>{kServer4}) << r.Describe();
+  NothingThroughUplink1();
 }
 
 TEST_F(KernelMode, ExitStatusesAreTheCommands) {

@@ -6,20 +6,24 @@
 
 #include <cstring>
 
+#include "supervisor/interface_address.h"
 #include "supervisor/kernel/exclusions.h"
 
 namespace bindsup::kernel {
 namespace {
 
-// The first IPv4 address of `interface`, if any.
-std::optional<IpAddress> FirstAddress4(const std::string& interface) {
+// The addresses of `interface` (IPv4 and IPv6).
+std::vector<IpAddress> AddressesOf(const std::string& interface) {
   ifaddrs* list = nullptr;
-  if (getifaddrs(&list) != 0) return std::nullopt;
-  std::optional<IpAddress> out;
-  for (const ifaddrs* a = list; a != nullptr && !out; a = a->ifa_next) {
-    if (a->ifa_addr == nullptr || a->ifa_addr->sa_family != AF_INET) continue;
-    if (interface != a->ifa_name) continue;
-    if (auto endpoint = EndpointOf(a->ifa_addr, sizeof(sockaddr_in))) out = endpoint->ip;
+  if (getifaddrs(&list) != 0) return {};
+  std::vector<IpAddress> out;
+  for (const ifaddrs* a = list; a != nullptr; a = a->ifa_next) {
+    if (a->ifa_addr == nullptr || interface != a->ifa_name) continue;
+    const int family = a->ifa_addr->sa_family;
+    if (family != AF_INET && family != AF_INET6) continue;
+    auto endpoint =
+        EndpointOf(a->ifa_addr, family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6));
+    if (endpoint) out.push_back(endpoint->ip);
   }
   freeifaddrs(list);
   return out;
@@ -32,7 +36,19 @@ Result<KernelConfig> KernelConfigFromOptions(const Options& options) {
   config.ifname = options.interface;
   config.ifindex = if_nametoindex(options.interface.c_str());
   if (config.ifindex == 0) return Error{ENODEV, "interface '" + options.interface + "' not found"};
-  config.iface_address4 = FirstAddress4(options.interface);
+  const std::vector<IpAddress> addresses = AddressesOf(options.interface);
+  for (const IpAddress& a : addresses) {
+    if (a.family == AF_INET) {
+      config.iface_address4 = a;
+      break;
+    }
+  }
+  config.loopback = IsLoopback(options.interface);
+  if (config.loopback) {
+    for (const IpAddress& a : addresses) {
+      if (!a.is_loopback()) config.loopback_addresses.push_back(a);
+    }
+  }
   config.dns4 = options.dns4;
   config.dns6 = options.dns6;
   config.source4 = options.source4;

@@ -91,6 +91,18 @@ Status FillMaps(bindsup_bpf* skel, const KernelConfig& config) {
     }
     if (err) return LibbpfError(err, "fill exclude map with " + x.network.ToString());
   }
+  for (const IpAddress& a : config.loopback_addresses) {
+    __u8 one = 1;
+    int err;
+    if (a.family == AF_INET) {
+      __u32 key = Address4(a);
+      err = bpf_map__update_elem(skel->maps.loopback4, &key, sizeof(key), &one, 1, BPF_ANY);
+    } else {
+      bk_key6 key = Key6(Prefix{a, 128});
+      err = bpf_map__update_elem(skel->maps.loopback6, &key, sizeof(key), &one, 1, BPF_ANY);
+    }
+    if (err) return LibbpfError(err, "fill the loopback map with " + a.ToString());
+  }
   auto table = BuildRuleTable(config.allow, config.deny);
   if (!table) return table.error();
   for (const RuleTableEntry& entry : *table) {
@@ -130,6 +142,14 @@ Result<std::unique_ptr<Programs>> Programs::Load(const KernelConfig& config) {
   // The const volatile struct in .rodata: copied in before loading, so the
   // verifier sees the configuration as constants.
   *const_cast<bk_config*>(&p->skeleton_->rodata->config) = *bpf_config;
+  // Programs the configuration does not attach are not loaded either (the
+  // verifier's time is most of the start-up).
+  const bool dns = config.dns4 || config.dns6 || config.relay4 || config.relay6;
+  auto& progs = p->skeleton_->progs;
+  for (bpf_program* unused : {progs.recvmsg4, progs.recvmsg6, progs.getpeername4, progs.getpeername6})
+    if (!dns) bpf_program__set_autoload(unused, false);
+  for (bpf_program* unused : {progs.bind4, progs.bind6})
+    if (!config.bind_listeners) bpf_program__set_autoload(unused, false);
   if (int err = bindsup_bpf__load(p->skeleton_)) return LibbpfError(err, "load the BPF programs");
   Status filled = FillMaps(p->skeleton_, config);
   if (!filled) return filled.error();

@@ -127,6 +127,10 @@ Result<bk_config> BuildBpfConfig(const KernelConfig& config) {
     return Error{EINVAL, "kernel mode: bad deny errno " + std::to_string(config.deny_errno)};
   c.deny_errno = config.deny_errno;
   if (config.bind_listeners) c.flags |= BK_BIND_LISTENERS;
+  if (config.loopback) c.flags |= BK_LOOPBACK;
+  if (config.loopback_addresses.size() > BK_MAX_LOOPBACK_ADDRESSES)
+    return Error{E2BIG, "kernel mode: more than " + std::to_string(BK_MAX_LOOPBACK_ADDRESSES) +
+                            " addresses on the loopback interface"};
   if (!config.exclusions.empty()) c.flags |= BK_HAS_EXCLUSIONS;
   if (!config.allow.empty() || !config.deny.empty()) c.flags |= BK_HAS_RULES;
   if (!config.allow.empty()) c.flags |= BK_HAS_ALLOW;

@@ -92,6 +92,21 @@ struct {
   __uint(map_flags, BPF_F_NO_PREALLOC);
 } rules6 SEC(".maps");
 
+// -i lo: the addresses lo holds besides 127.0.0.0/8 and ::1.
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __type(key, __u32);
+  __type(value, __u8);
+  __uint(max_entries, BK_MAX_LOOPBACK_ADDRESSES);
+} loopback4 SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __type(key, struct bk_key6);
+  __type(value, __u8);
+  __uint(max_entries, BK_MAX_LOOPBACK_ADDRESSES);
+} loopback6 SEC(".maps");
+
 struct {
   __uint(type, BPF_MAP_TYPE_SK_STORAGE);
   __uint(map_flags, BPF_F_NO_PREALLOC);
@@ -245,6 +260,23 @@ static __always_inline __u32 excluded_device(const struct dest* d) {
   return x ? x->ifindex : 0;
 }
 
+// Whether `d` is one of lo's addresses (or unspecified: this host).
+static __always_inline int on_loopback(const struct dest* d) {
+  if (d->family == 4) {
+    __u32 a = d->addr[0];
+    if ((bpf_ntohl(a) >> 24) == 127 || a == 0) return 1;
+    return bpf_map_lookup_elem(&loopback4, &a) != 0;
+  }
+  if ((d->addr[0] | d->addr[1] | d->addr[2]) == 0 && (d->addr[3] == 0 || d->addr[3] == bpf_htonl(1)))
+    return 1;
+  struct bk_key6 key = {.prefixlen = 128};
+  key.addr[0] = d->addr[0];
+  key.addr[1] = d->addr[1];
+  key.addr[2] = d->addr[2];
+  key.addr[3] = d->addr[3];
+  return bpf_map_lookup_elem(&loopback6, &key) != 0;
+}
+
 static __always_inline void set_v4(struct dest* d, __u32 addr, __u16 port) {
   d->family = 4;
   d->addr[0] = addr;
@@ -330,6 +362,12 @@ static __always_inline int decide(const struct dest* d, int domain, __u32 type,
   if (dec->relay) {
     dec->device = LOOPBACK_IFINDEX;
     return 0;
+  }
+  if ((config.flags & BK_LOOPBACK) && !on_loopback(target)) {
+    // A socket bound to lo reaches only lo's own addresses; the kernel would
+    // let a connect wait until it times out.
+    dec->action = BK_ACTION_REFUSED;
+    return -ENETUNREACH;
   }
   __u32 excluded = excluded_device(target);
   if (excluded == BK_UNREACHABLE) {

@@ -27,6 +27,8 @@
 #define BK_SOURCE6 (1u << 8)         // -s with an IPv6 address
 #define BK_RELAY4 (1u << 9)          // the cross-family DNS relay on 127.0.0.1
 #define BK_RELAY6 (1u << 10)         // the cross-family DNS relay on ::1
+#define BK_LOOPBACK (1u << 11)       // IFACE is a loopback device: only its addresses
+#define BK_MAX_LOOPBACK_ADDRESSES 64
 
 struct bk_endpoint4 {
   __u32 addr;  // network order
