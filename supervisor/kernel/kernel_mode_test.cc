@@ -198,6 +198,10 @@ TEST_F(KernelMode, ExcludedDestinationsLeaveThroughTheirOwnRoute) {
   // 192.168.0.0/16 is routed through uplink1.
   RunResult r = Under({"-x", "192.168."}, {ToolPath("probe"), "tcp", "192.168.1.1", "8080"});
   EXPECT_EQ(Peers(r.out), std::vector<std::string>{kUplink1v4}) << r.Describe();
+  r = Under({"-x", "fd00:201:1::/64"}, {ToolPath("probe"), "tcp", "fd00:201:1::1", "8080"});
+  EXPECT_EQ(Peers(r.out), std::vector<std::string>{kUplink1v6}) << r.Describe();
+  r = Under({"-x", "fd00:201:1::/64"}, {ToolPath("probe"), "tcp", kServer6, "8080"});
+  EXPECT_EQ(Peers(r.out), std::vector<std::string>{kUplink2v6}) << r.Describe();
   // UDP, connected and not (10.201.1.1 is uplink1's router).
   r = Under({"-x", "10.201.1.0/24"}, {ToolPath("probe"), "udp", "10.201.1.1", "8081"});
   EXPECT_EQ(Peers(r.out), std::vector<std::string>{kUplink1v4}) << r.Describe();
@@ -217,7 +221,8 @@ TEST_F(KernelMode, ExcludedDestinationsLeaveThroughTheirOwnRoute) {
   uplink2_->Stop();
   for (const std::string& line : one) {
     EXPECT_TRUE(line.find("10.201.1.2 > 192.168.1.1") != std::string::npos ||
-                line.find("10.201.1.2 > 10.201.1.1") != std::string::npos)
+                line.find("10.201.1.2 > 10.201.1.1") != std::string::npos ||
+                line.find("fd00:201:1::2 > fd00:201:1::1") != std::string::npos)
         << "only excluded destinations through uplink1:\n"
         << Join(one);
   }
@@ -275,6 +280,19 @@ TEST_F(KernelMode, ListenersAcceptFromAnyInterfaceUnlessBound) {
     Background server(lab_->Client(Command(
         {"--bind-listeners"}, {ToolPath("addr_server"), "--tcp", "9090", "--udp", "9091", "--sink",
                                "9092"})));
+    ASSERT_TRUE(server.WaitForOutput("ready", milliseconds(5000)));
+    RunResult r = lab_->InRouter({"curl", "-sS", "--max-time", "2", "http://10.201.1.2:9090/"});
+    EXPECT_NE(r.exit_code, 0) << r.Describe();
+    r = lab_->InRouter({"curl", "-sS", "--max-time", "3", "http://10.201.2.2:9090/"});
+    EXPECT_EQ(r.out, "10.201.2.1\n") << r.Describe();
+    server.Signal(SIGTERM);
+    server.Wait(milliseconds(5000));
+  }
+  {
+    // With -x a listener is bound at bind(), not at birth.
+    Background server(lab_->Client(Command(
+        {"--bind-listeners", "-x", "10.201.1.0/24"},
+        {ToolPath("addr_server"), "--tcp", "9090", "--udp", "9091", "--sink", "9092"})));
     ASSERT_TRUE(server.WaitForOutput("ready", milliseconds(5000)));
     RunResult r = lab_->InRouter({"curl", "-sS", "--max-time", "2", "http://10.201.1.2:9090/"});
     EXPECT_NE(r.exit_code, 0) << r.Describe();
