@@ -13,6 +13,9 @@
  *   kernel_escape detach DIR ID           try to take program ID (BPF_PROG_GET_
  *                                         FD_BY_ID), list and detach the
  *                                         programs of cgroup DIR, remove DIR
+ *   kernel_escape unbind HOST PORT        connect over TCP, then try to unbind
+ *                                         the socket (which would make it look
+ *                                         like a server's to the kill switch)
  *   kernel_escape send HOST PORT          one datagram, and the reply's text
  *
  * Each step prints "<step> ok" or "<step> <ERRNO-NAME>".
@@ -32,6 +35,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#ifndef SO_BINDTOIFINDEX
+#define SO_BINDTOIFINDEX 62
+#endif
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -166,6 +172,21 @@ static int detach(const char* path, unsigned id) {
   return 0;
 }
 
+static int unbind(const char* host, int port) {
+  struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+  if (inet_pton(AF_INET, host, &to.sin_addr) != 1) return 2;
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  report("connect", connect(fd, (struct sockaddr*)&to, sizeof(to)));
+  report("so-bindtodevice-empty", setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, "", 0));
+  int zero = 0;
+  report("so-bindtoifindex-0", setsockopt(fd, SOL_SOCKET, SO_BINDTOIFINDEX, &zero, sizeof(zero)));
+  char name[16] = {0};
+  socklen_t len = sizeof(name);
+  getsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, name, &len);
+  printf("bound %s\n", name[0] ? name : "-");
+  return 0;
+}
+
 static int send_one(const char* host, int port) {
   struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
   if (inet_pton(AF_INET, host, &to.sin_addr) != 1) return 2;
@@ -191,6 +212,7 @@ int main(int argc, char** argv) {
   if (argc == 4 && !strcmp(argv[1], "scope")) return scope(argv[2], atoi(argv[3]));
   if (argc == 2 && !strcmp(argv[1], "leave")) return leave();
   if (argc == 4 && !strcmp(argv[1], "detach")) return detach(argv[2], (unsigned)atoi(argv[3]));
+  if (argc == 4 && !strcmp(argv[1], "unbind")) return unbind(argv[2], atoi(argv[3]));
   if (argc == 4 && !strcmp(argv[1], "send")) return send_one(argv[2], atoi(argv[3]));
   fprintf(stderr, "kernel_escape: unknown scenario (see the source)\n");
   return 2;

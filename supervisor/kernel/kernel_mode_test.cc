@@ -148,6 +148,10 @@ TEST_F(KernelMode, OptionsNamingAnotherInterfaceAreRefused) {
   ExpectLines(r, {"so-bindtodevice EPERM", "connect peer " + std::string(kUplink2v4)});
   r = Escape({"bind-device", "index", "uplink1", kServer4, "8080"});
   ExpectLines(r, {"connect peer " + std::string(kUplink2v4)});
+  // Unbinding a connected socket would make it look like a server's.
+  ExpectLines(Under({}, {BINDSUP_KERNEL_ESCAPE, "unbind", kServer4, "8080"}),
+              {"connect ok", "so-bindtodevice-empty EPERM", "so-bindtoifindex-0 EPERM",
+               "bound uplink2"});
   ExpectLines(Escape({"unicast-if", "uplink1", kServer4, "8081"}),
               {"ip-unicast-if EPERM", "sendto ok", kReply4});
   ExpectLines(Escape({"join", "239.1.2.3", "uplink1"}), {"ip-add-membership EPERM"});

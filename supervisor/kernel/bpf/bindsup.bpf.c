@@ -4,7 +4,8 @@
 //   cgroup/sock_create     refuse protocols that choose their own paths; bind
 //                          raw, ping and (without -x) UDP sockets at birth
 //   cgroup/connect4/6      DNS rewrite, --allow/--deny, bind to IFACE or the
-//                          excluded route's device, -s (bpf_bind)
+//                          excluded route's device, -s (bpf_bind); every
+//                          connected socket is bound to a device from here on
 //   cgroup/sendmsg4/6      the same for each datagram with a destination
 //   cgroup/recvmsg4/6      show a redirected DNS reply as from the server asked
 //   cgroup/getpeername4/6  the same for a connected socket's peer
@@ -406,11 +407,6 @@ static __always_inline void remember_dns(struct bpf_sock_addr* ctx, const struct
   to_endpoint(&dec->rewritten, &s->redirect);
 }
 
-static __always_inline void mark_client(struct bpf_sock_addr* ctx) {
-  struct bk_sock* s = bpf_sk_storage_get(&sockets, ctx->sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-  if (s) s->flags |= BK_SOCK_CLIENT;
-}
-
 // Writes a rewritten destination into the call's address.
 static __always_inline void write_dest4(struct bpf_sock_addr* ctx, const struct dest* d) {
   ctx->user_ip4 = d->addr[0];
@@ -510,7 +506,6 @@ static __always_inline int on_connect(struct bpf_sock_addr* ctx, int domain, __u
     }
     remember_dns(ctx, &d, &dec);
   }
-  if (protocol == IPPROTO_TCP) mark_client(ctx);
   audit(hook, protocol, &d, &dec, 0, cookie);
   return 1;
 }
@@ -755,12 +750,15 @@ int setsockopt(struct bpf_sockopt* ctx) {
   int refuse = optlen > 4096;  // none of these is that long
   if (refuse) goto out;
   if (level == SOL_SOCKET) {
+    // Unbinding (index 0, an empty name) is refused too: the kill switch
+    // tells a server's TCP sockets from connected ones by their device.
     if (name == SO_BINDTOIFINDEX) {
       __u32* index = optval;
-      if ((void*)(index + 1) <= end) refuse = *index != 0 && *index != config.ifindex;
+      refuse = 1;
+      if ((void*)(index + 1) <= end) refuse = *index != config.ifindex;
     } else {
       char* text = optval;
-      // Empty: unbinding, which needs CAP_NET_RAW; the kernel decides.
+      refuse = 1;
       if ((void*)(text + 1) <= end && text[0] != 0) refuse = !names_iface(text, end);
     }
   } else if (name == IP_OPTIONS || name == IPV6_RTHDR || name == IPV6_2292RTHDR ||
@@ -871,16 +869,16 @@ int egress(struct __sk_buff* skb) {
   }
   // Another device. A server's side of a TCP connection (a listener's
   // SYN-ACK, an accepted connection) answers whoever came in, unless
-  // --bind-listeners: only sockets that connected themselves are held.
+  // --bind-listeners. It is told apart by its device: connect4/6 bind every
+  // socket that connects (or refuse the connect), the setsockopt hook
+  // refuses unbinding, and a connected socket cannot bind() again; a
+  // listener, and what it accepts, stays unbound.
   if (!(config.flags & BK_BIND_LISTENERS)) {
     struct bpf_sock* sk = skb->sk;
     if (sk) {
       struct bpf_sock* full = bpf_sk_fullsock(sk);
       if (!full) return 1;  // a request socket: a listener's SYN-ACK
-      if (full->protocol == IPPROTO_TCP) {
-        struct bk_sock* s = bpf_sk_storage_get(&sockets, full, 0, 0);
-        if (!s || !(s->flags & BK_SOCK_CLIENT)) return 1;
-      }
+      if (full->protocol == IPPROTO_TCP && full->bound_dev_if == 0) return 1;
     }
   }
   // An excluded destination through its own route's device.

@@ -93,8 +93,7 @@ struct bk_rule_set {
 };
 
 // Per-socket storage (BPF_MAP_TYPE_SK_STORAGE).
-#define BK_SOCK_CLIENT (1u << 0)  // connected through connect4/6: egress always checks it
-#define BK_SOCK_DNS (1u << 1)     // queries were redirected; `original` is the server asked
+#define BK_SOCK_DNS (1u << 1)  // queries were redirected; `original` is the server asked
 struct bk_sock {
   __u32 flags;
   __u8 original_family;  // 4 or 6 (v4-mapped counts as 4); IPv4 in addr[0]
