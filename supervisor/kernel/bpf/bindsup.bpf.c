@@ -206,36 +206,55 @@ static __always_inline void audit(__u8 hook, __u8 protocol, const struct dest* d
 
 // ------------------------------------------------------------ the decision
 
+// One step of the walk over a rule set (bpf_loop's callback: the verifier
+// checks it once, however many rules there are; an inline loop made every
+// exit a path of its own through the rest of the program, and --deny added
+// 15 ms of verification to each of five programs, measured).
+struct rule_walk {
+  const struct bk_rule_set* set;
+  __u32 port;  // host order
+  __u32 allowed;
+  __u32 denied_by;  // rule index + 1 of the first --deny rule that matches
+};
+
+static long rule_step(__u32 i, void* data) {
+  struct rule_walk* w = data;
+  const struct bk_rule_set* set = w->set;
+  if (!set || i >= set->count) return 1;
+  // The mask tells the verifier i is one of the 16 slots; the empty asm keeps
+  // clang from dropping it as redundant.
+  asm volatile("" : "+r"(i));
+  const struct bk_rule* r = &set->rules[i & (BK_MAX_RULES_PER_PREFIX - 1)];
+  if (w->port < r->first_port || w->port > r->last_port) return 0;
+  if (!r->deny) {
+    w->allowed = 1;
+    return 0;
+  }
+  w->denied_by = (__u32)r->index + 1;
+  return 1;
+}
+
 // Whether --allow/--deny refuse `d`; fills dec->rule.
 static __always_inline int refused_by_rules(const struct dest* d, struct decision* dec) {
-  const struct bk_rule_set* set;
+  struct rule_walk walk = {.port = bpf_ntohs(d->port)};
   if (d->family == 4) {
     struct bk_key4 key = {.prefixlen = 32, .addr = d->addr[0]};
-    set = bpf_map_lookup_elem(&rules4, &key);
+    walk.set = bpf_map_lookup_elem(&rules4, &key);
   } else {
     struct bk_key6 key = {.prefixlen = 128};
     key.addr[0] = d->addr[0];
     key.addr[1] = d->addr[1];
     key.addr[2] = d->addr[2];
     key.addr[3] = d->addr[3];
-    set = bpf_map_lookup_elem(&rules6, &key);
+    walk.set = bpf_map_lookup_elem(&rules6, &key);
   }
-  __u16 port = bpf_ntohs(d->port);
-  int allowed = 0;
-  if (set) {
-    for (int i = 0; i < BK_MAX_RULES_PER_PREFIX; i++) {
-      if (i >= set->count) break;
-      const struct bk_rule* r = &set->rules[i];
-      if (port < r->first_port || port > r->last_port) continue;
-      if (r->deny) {
-        dec->rule = r->index + 1;
-        dec->rule_deny = 1;
-        return 1;
-      }
-      allowed = 1;
-    }
+  if (walk.set) bpf_loop(BK_MAX_RULES_PER_PREFIX, rule_step, &walk, 0);
+  if (walk.denied_by) {
+    dec->rule = walk.denied_by;
+    dec->rule_deny = 1;
+    return 1;
   }
-  if ((config.flags & BK_HAS_ALLOW) && !allowed) {
+  if ((config.flags & BK_HAS_ALLOW) && !walk.allowed) {
     dec->rule = 0;
     dec->rule_deny = 0;
     return 1;

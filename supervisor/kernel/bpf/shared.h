@@ -10,6 +10,7 @@
 
 // Rules a single LPM entry holds (its own and those of every shorter prefix
 // that contains it: see rule_tables.h). More make kernel mode unavailable.
+// A power of two (the programs mask indexes with it).
 #define BK_MAX_RULES_PER_PREFIX 16
 #define BK_MAX_PREFIXES 4096
 #define BK_RING_BYTES (256 * 1024)
