@@ -282,7 +282,7 @@ Result<Hierarchy> OpenHierarchy() {
   if (!detached) {
     return Error{detached.error().code,
                  "no writable cgroup2 mount holds this process's cgroup (" + *own +
-                     "), and mounting one failed: " + detached.error().Message()};
+                     "), and mounting one failed: " + detached.error().context};
   }
   Hierarchy h;
   h.root = std::move(*detached);
