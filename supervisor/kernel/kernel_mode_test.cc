@@ -134,9 +134,14 @@ TEST_F(KernelMode, PktinfoAndScopeIdsAreDroppedAtEgress) {
               {"sendmmsg -1", "reply no-reply"});
   ExpectLines(Escape({"pktinfo", "sendmsg", kServer6, "8081", "uplink1"}),
               {"sendmsg EINVAL", "reply no-reply"});
-  RunResult scoped = Under({"--stats"}, {BINDSUP_KERNEL_ESCAPE, "scope", "ff02::1%uplink1", "8081"});
+  RunResult scoped = Under({"--stats", "--log", "-"},
+                           {BINDSUP_KERNEL_ESCAPE, "scope", "ff02::1%uplink1", "8081"});
   ExpectLines(scoped, {"sendto EPERM", "sendto-again EPERM"});
   EXPECT_NE(scoped.err.find("dropped 2 "), std::string::npos) << scoped.Describe();
+  // The audit events say what the kill switch dropped, and where it was going.
+  EXPECT_NE(scoped.err.find("event egress dropped"), std::string::npos) << scoped.Describe();
+  EXPECT_NE(scoped.err.find("to [ff02::1]:8081 dev uplink1"), std::string::npos)
+      << scoped.Describe();
   // A ping socket with IP_PKTINFO naming uplink1, and a raw socket.
   ExpectLines(Escape({"ping", kServer4, "uplink1"}), {"ping-sendmsg EPERM"});
   ExpectLines(Escape({"raw", kServer4}), {"raw-sendto ok", kReply4});
@@ -431,6 +436,24 @@ TEST_F(KernelMode, LoopbackOnlyFailsAtOnceElsewhere) {
   r = lab_->InRouter(router);
   EXPECT_EQ(Peers(r.out), std::vector<std::string>{kServer4}) << r.Describe();
   NothingThroughUplink1();
+}
+
+TEST_F(KernelMode, TheProbeProvesEachStep) {
+  RunResult r = lab_->InClient({BINDSUP_KERNEL_RUN, "--check", "-i", "uplink2"});
+  EXPECT_EQ(r.exit_code, 0) << r.Describe();
+  for (const char* check : {"privileges", "cgroup2", "run cgroup", "BPF programs", "attach",
+                            "containment", "start in cgroup"}) {
+    EXPECT_NE(r.out.find(std::string("[ ok ] ") + check + ":"), std::string::npos)
+        << check << "\n" << r.Describe();
+  }
+  EXPECT_NE(r.out.find("kernel mode usable"), std::string::npos) << r.Describe();
+  // Unprivileged: it says why not.
+  WorldReachableCopies copies({BINDSUP_KERNEL_RUN});
+  r = lab_->InClient(AsNobody({copies.Path("kernel_run"), "--check", "-i", "uplink2"}));
+  EXPECT_EQ(r.exit_code, 1) << r.Describe();
+  EXPECT_NE(r.out.find("[FAIL] privileges: kernel mode needs CAP_BPF and CAP_NET_ADMIN"),
+            std::string::npos)
+      << r.Describe();
 }
 
 TEST_F(KernelMode, ExitStatusesAreTheCommands) {

@@ -905,6 +905,12 @@ int egress(struct __sk_buff* skb) {
 drop:
   count(1);
   if (config.flags & BK_AUDIT) {
+    // The destination port, for the log (TCP and UDP, no extension headers).
+    if (protocol == IPPROTO_TCP || protocol == IPPROTO_UDP) {
+      __u32 offset = d.family == 4 ? (__u32)(ihl & 0x0f) * 4 : 40;
+      __u16 port = 0;
+      if (bpf_skb_load_bytes(skb, offset + 2, &port, sizeof(port)) == 0) d.port = port;
+    }
     struct decision dec = {.device = device, .action = BK_ACTION_DROPPED};
     audit(BK_HOOK_EGRESS, protocol, &d, &dec, EPERM, bpf_get_socket_cookie(skb));
   }
