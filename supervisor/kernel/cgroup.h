@@ -21,8 +21,8 @@
 #include <string>
 #include <vector>
 
-#include "supervisor/result.h"
-#include "supervisor/unique_fd.h"
+#include "base/result.h"
+#include "base/unique_fd.h"
 
 namespace bindsup::kernel {
 

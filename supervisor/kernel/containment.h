@@ -36,8 +36,8 @@
 #include <vector>
 
 #include "supervisor/kernel/cgroup.h"
-#include "supervisor/result.h"
-#include "supervisor/unique_fd.h"
+#include "base/result.h"
+#include "base/unique_fd.h"
 
 namespace bindsup::kernel {
 

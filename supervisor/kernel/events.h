@@ -9,7 +9,7 @@
 #include <optional>
 #include <string>
 
-#include "supervisor/address.h"
+#include "supervisor/net/address.h"
 #include "supervisor/kernel/bpf/shared.h"
 #include "supervisor/kernel/kernel_config.h"
 

@@ -9,7 +9,7 @@
 #include <cstring>
 #include <memory>
 
-#include "supervisor/route_lookup.h"
+#include "supervisor/host/route_lookup.h"
 
 namespace bindsup::kernel {
 namespace {

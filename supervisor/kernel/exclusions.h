@@ -13,10 +13,10 @@
 
 #include <vector>
 
-#include "supervisor/address.h"
+#include "supervisor/net/address.h"
 #include "supervisor/kernel/bpf/shared.h"
 #include "supervisor/kernel/kernel_config.h"
-#include "supervisor/result.h"
+#include "base/result.h"
 
 namespace bindsup::kernel {
 

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "supervisor/address.h"
-#include "supervisor/destination_rules.h"
+#include "supervisor/net/address.h"
+#include "supervisor/policy/destination_rules.h"
 
 namespace bindsup::kernel {
 

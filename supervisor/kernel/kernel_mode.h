@@ -23,7 +23,7 @@
 #include "supervisor/kernel/events.h"
 #include "supervisor/kernel/kernel_config.h"
 #include "supervisor/kernel/programs.h"
-#include "supervisor/result.h"
+#include "base/result.h"
 
 namespace bindsup::kernel {
 

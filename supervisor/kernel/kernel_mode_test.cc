@@ -142,6 +142,20 @@ TEST_F(KernelMode, PktinfoAndScopeIdsAreDroppedAtEgress) {
   EXPECT_NE(scoped.err.find("event egress dropped"), std::string::npos) << scoped.Describe();
   EXPECT_NE(scoped.err.find("to [ff02::1]:8081 dev uplink1"), std::string::npos)
       << scoped.Describe();
+  // escape.c's scope scenarios (datagram, raw and ping sockets; a socket
+  // that sent elsewhere first): dropped (EPERM), or refused by the kernel
+  // itself (EINVAL). Port 9: no server answers, so no late reply meets a
+  // closed socket (whose port unreachable would follow the routing table).
+  const char* kinds[][2] = {{"udp-sendto", "sendto"}, {"udp-sendmsg", "sendmsg"},
+                            {"udp-sendmmsg", "sendmmsg"}, {"raw6", "sendto"}, {"ping6", "sendto"}};
+  for (const auto& kind : kinds) {
+    for (const char* first : {"-", kServer6}) {
+      RunResult r = Escape({"scoped", kind[0], "fe80::1%uplink1", "9", first});
+      const bool dropped = r.out.find(std::string(kind[1]) + " EPERM\n") != std::string::npos;
+      const bool refused = r.out.find(std::string(kind[1]) + " EINVAL\n") != std::string::npos;
+      EXPECT_TRUE(dropped || refused) << kind[0] << " " << first << "\n" << r.Describe();
+    }
+  }
   // A ping socket with IP_PKTINFO naming uplink1, and a raw socket.
   ExpectLines(Escape({"ping", kServer4, "uplink1"}), {"ping-sendmsg EPERM"});
   ExpectLines(Escape({"raw", kServer4}), {"raw-sendto ok", kReply4});
@@ -166,6 +180,23 @@ TEST_F(KernelMode, OptionsNamingAnotherInterfaceAreRefused) {
   ExpectLines(Escape({"source-route", "10.201.1.1", kServer4, "8081"}), {"ip-options-lsrr EPERM"});
   auto two = NothingThroughUplink1();
   EXPECT_TRUE(Saw(two, "239.1.2.4")) << Join(two);
+}
+
+// What makes the kernel itself send for the program, where no cgroup hook
+// sees it: a source that is not the host's (a datagram to the host's own
+// closed port is answered with an ICMP error to that source, through the
+// routing table: measured, it left through uplink1 before these were
+// refused), raw headers, flow labels with options, anycast joins.
+TEST_F(KernelMode, SourcesThatAreNotTheHostsAndRawHeadersAreRefused) {
+  ExpectLines(Escape({"nonlocal-source", "fd00:201:1::1", kUplink2v6}),
+              {"ipv6-freebind EPERM", "ip-freebind-on-ipv6 EPERM", "ipv6-transparent EPERM",
+               "ip-transparent EPERM", "ip-freebind ok", "bind-foreign EADDRNOTAVAIL",
+               "sendto-own ok"});
+  ExpectLines(Escape({"hdrincl"}), {"ipproto-raw-socket EPERM", "ipproto-raw-socket6 EPERM",
+                                    "ip-hdrincl EPERM", "ip-hdrincl-off ok", "ipv6-hdrincl EPERM"});
+  ExpectLines(Escape({"flowlabel"}), {"flowlabel-with-options EPERM"});
+  ExpectLines(Escape({"anycast", "uplink1", "fd00:201:1::77"}), {"ipv6-join-anycast EPERM"});
+  NothingThroughUplink1();
 }
 
 TEST_F(KernelMode, WhatNoCgroupHookSeesIsRefusedBeforehand) {

@@ -28,7 +28,7 @@
 #include "supervisor/kernel/exclusions.h"
 #include "supervisor/kernel/kernel_mode.h"
 #include "supervisor/kernel/options_bridge.h"
-#include "supervisor/options.h"
+#include "supervisor/cli/options.h"
 
 namespace {
 

@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "supervisor/kernel/containment.h"
-#include "supervisor/result.h"
-#include "supervisor/unique_fd.h"
+#include "base/result.h"
+#include "base/unique_fd.h"
 
 namespace bindsup::kernel {
 

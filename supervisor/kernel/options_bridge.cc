@@ -6,7 +6,7 @@
 
 #include <cstring>
 
-#include "supervisor/interface_address.h"
+#include "supervisor/host/interfaces.h"
 #include "supervisor/kernel/exclusions.h"
 
 namespace bindsup::kernel {

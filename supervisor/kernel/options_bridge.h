@@ -6,8 +6,8 @@
 #pragma once
 
 #include "supervisor/kernel/kernel_config.h"
-#include "supervisor/options.h"
-#include "supervisor/result.h"
+#include "supervisor/cli/options.h"
+#include "base/result.h"
 
 namespace bindsup::kernel {
 

@@ -17,7 +17,7 @@
 
 #include "supervisor/kernel/bpf/shared.h"
 #include "supervisor/kernel/kernel_config.h"
-#include "supervisor/result.h"
+#include "base/result.h"
 
 struct bindsup_bpf;
 struct ring_buffer;

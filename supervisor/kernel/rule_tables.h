@@ -14,11 +14,11 @@
 #include <string>
 #include <vector>
 
-#include "supervisor/address.h"
-#include "supervisor/destination_rules.h"
+#include "supervisor/net/address.h"
+#include "supervisor/policy/destination_rules.h"
 #include "supervisor/kernel/bpf/shared.h"
 #include "supervisor/kernel/kernel_config.h"
-#include "supervisor/result.h"
+#include "base/result.h"
 
 namespace bindsup::kernel {
 

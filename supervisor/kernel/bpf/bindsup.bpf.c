@@ -51,6 +51,15 @@
 #define IPV6_MULTICAST_IF 17
 #define IPV6_ADD_MEMBERSHIP 20
 #define IPV6_RTHDR 57
+#define IP_HDRINCL 3
+#define IP_FREEBIND 15
+#define IP_TRANSPARENT 19
+#define IPV6_JOIN_ANYCAST 27
+#define IPV6_FLOWLABEL_MGR 32
+#define IPV6_HDRINCL 36
+#define IPV6_TRANSPARENT 75
+#define IPV6_FREEBIND 78
+#define FLOWLABEL_REQUEST_SIZE 32  // struct in6_flowlabel_req; IPv6 options follow it
 #define EPERM 1
 #define ENETUNREACH 101
 #define EPROTONOSUPPORT 93
@@ -663,6 +672,9 @@ int getpeername6(struct bpf_sock_addr* ctx) {
 // refuses them (with its errno: the C library and Go fall back to TCP).
 static __always_inline int refused_protocol(__u32 type, __u32 protocol) {
   if (type == SOCK_STREAM) return protocol != 0 && protocol != IPPROTO_TCP;
+  // IPPROTO_RAW: the program writes the IP header, source address included
+  // (see the setsockopt hook on IP_HDRINCL).
+  if (type == SOCK_RAW) return protocol == IPPROTO_RAW;
   if (type == SOCK_DGRAM)
     return protocol != 0 && protocol != IPPROTO_UDP && protocol != IPPROTO_UDPLITE &&
            protocol != IPPROTO_ICMP && protocol != IPPROTO_ICMPV6;
@@ -676,7 +688,9 @@ int sock_create(struct bpf_sock* sk) {
   if (refused_protocol(type, protocol)) {
     struct dest d = {.family = sk->family == AF_INET6 ? 6 : 4};
     struct decision dec = {.action = BK_ACTION_REFUSED};
-    int err = type == SOCK_STREAM || type == SOCK_DGRAM ? EPROTONOSUPPORT : ESOCKTNOSUPPORT;
+    int err = type == SOCK_STREAM || type == SOCK_DGRAM ? EPROTONOSUPPORT
+              : type == SOCK_RAW                         ? EPERM
+                                                         : ESOCKTNOSUPPORT;
     audit(BK_HOOK_SOCK_CREATE, protocol, &d, &dec, err, 0);
     bpf_set_retval(-err);
     return 0;
@@ -722,11 +736,14 @@ static __always_inline int watched_option(int level, int name) {
   if (level == SOL_IP)
     return name == IP_UNICAST_IF || name == IP_MULTICAST_IF || name == IP_OPTIONS ||
            name == IP_ADD_MEMBERSHIP || name == IP_ADD_SOURCE_MEMBERSHIP ||
-           name == MCAST_JOIN_GROUP || name == MCAST_JOIN_SOURCE_GROUP;
+           name == MCAST_JOIN_GROUP || name == MCAST_JOIN_SOURCE_GROUP || name == IP_HDRINCL ||
+           name == IP_FREEBIND || name == IP_TRANSPARENT;
   if (level == SOL_IPV6)
     return name == IPV6_UNICAST_IF || name == IPV6_MULTICAST_IF || name == IPV6_RTHDR ||
            name == IPV6_2292RTHDR || name == IPV6_2292PKTOPTIONS || name == IPV6_ADD_MEMBERSHIP ||
-           name == MCAST_JOIN_GROUP || name == MCAST_JOIN_SOURCE_GROUP;
+           name == MCAST_JOIN_GROUP || name == MCAST_JOIN_SOURCE_GROUP || name == IPV6_HDRINCL ||
+           name == IPV6_FREEBIND || name == IPV6_TRANSPARENT || name == IPV6_FLOWLABEL_MGR ||
+           name == IPV6_JOIN_ANYCAST;
   return 0;
 }
 
@@ -784,6 +801,27 @@ int setsockopt(struct bpf_sockopt* ctx) {
              name == IPV6_2292PKTOPTIONS) {
     // Level checked by watched_option: IPV6_2292RTHDR is 5, not an IP option.
     refuse = level == SOL_IP ? (name == IP_OPTIONS && optlen > 0) : optlen > 0;
+  } else if ((level == SOL_IP && (name == IP_HDRINCL || name == IP_FREEBIND ||
+                                   name == IP_TRANSPARENT)) ||
+             (level == SOL_IPV6 && (name == IPV6_HDRINCL || name == IPV6_FREEBIND ||
+                                     name == IPV6_TRANSPARENT))) {
+    // A source address that is not the host's (written into the header, or
+    // bound with FREEBIND/TRANSPARENT): a packet to the host itself from it
+    // is answered by the kernel, to that source, through the routing table,
+    // and no cgroup hook sees the answer. Switching the option off passes;
+    // IP_FREEBIND on an IPv4 socket too (IPv4 refuses a non-local source
+    // without IP_TRANSPARENT).
+    int on = 0;
+    if (optlen >= 4 && optval + 4 <= end) {
+      on = *(int*)optval != 0;
+    } else if (optlen >= 1 && optval + 1 <= end) {
+      on = *(__u8*)optval != 0;
+    }
+    int ipv4_freebind = level == SOL_IP && name == IP_FREEBIND && ctx->sk &&
+                        ctx->sk->family == AF_INET;
+    refuse = on && !ipv4_freebind;
+  } else if (level == SOL_IPV6 && name == IPV6_FLOWLABEL_MGR) {
+    refuse = optlen > FLOWLABEL_REQUEST_SIZE;  // a flow label carrying IPv6 options
   } else if (level == SOL_IP && name == IP_UNICAST_IF) {
     __u32* index = optval;  // network order
     if ((void*)(index + 1) <= end)
@@ -813,7 +851,7 @@ int setsockopt(struct bpf_sockopt* ctx) {
       __u32 value = name == IPV6_UNICAST_IF ? bpf_ntohl(*index) : *index;
       refuse = value != 0 && value != config.ifindex;
     }
-  } else if (level == SOL_IPV6 && name == IPV6_ADD_MEMBERSHIP) {
+  } else if (level == SOL_IPV6 && (name == IPV6_ADD_MEMBERSHIP || name == IPV6_JOIN_ANYCAST)) {
     __u32* words = optval;  // ipv6_mreq: group (16 bytes), interface index
     if ((void*)(words + 5) <= end) refuse = check_index(&words[4]);
   } else if (name == MCAST_JOIN_GROUP || name == MCAST_JOIN_SOURCE_GROUP) {
