@@ -182,6 +182,36 @@ TEST_F(KernelMode, OptionsNamingAnotherInterfaceAreRefused) {
   EXPECT_TRUE(Saw(two, "239.1.2.4")) << Join(two);
 }
 
+// escape.c's other inputs of the kernel's routing (don't-route flags,
+// multicast, broadcast, a sticky IPV6_PKTINFO, another source address, a
+// disconnect, a firewall mark a policy rule routes through uplink1, a
+// multipath default route): nothing through uplink1. Two results differ
+// from seccomp mode's: the kernel refuses a sticky PKTINFO naming uplink1 on
+// a socket bound at birth (EINVAL), and a disconnected UDP socket has lost
+// its device, so its next datagram is dropped (docs/kernel-mode.md).
+TEST_F(KernelMode, OtherRoutingInputsLeaveThroughTheInterfaceOrNowhere) {
+  for (const std::vector<std::string>& command :
+       {std::vector<std::string>{"ip", "rule", "add", "fwmark", "7", "table", "7"},
+        {"ip", "route", "add", "default", "via", "10.201.1.1", "dev", "uplink1", "table", "7"}}) {
+    ASSERT_EQ(lab_->InClient(command).exit_code, 0);
+  }
+  ExpectLines(
+      Escape({"routing-inputs", "uplink1", "10.201.1.1", "fd00:201:1::1", kUplink1v4, kServer4}),
+      {"dontroute-flag ok", "dontroute-option ok", "multicast4 ok", "broadcast ok", "multicast6 ok",
+       "sticky-pktinfo EINVAL", "sticky-pktinfo-sendto ok", "bind-other-source ok",
+       "other-source-sendto ok", "disconnect ok", "send-after-disconnect EDESTADDRREQ",
+       "sendto-after-disconnect EPERM", "so-mark ok", "marked-sendto ok"});
+  ASSERT_EQ(lab_->InClient({"ip", "route", "replace", "default", "nexthop", "via", "10.201.1.1",
+                            "dev", "uplink1", "nexthop", "via", "10.201.2.1", "dev", "uplink2"})
+                .exit_code,
+            0);
+  ASSERT_EQ(lab_->InClient({"sysctl", "-qw", "net.ipv4.fib_multipath_hash_policy=1"}).exit_code, 0);
+  ExpectLines(Escape({"spread", kServer4, "9", "64"}), {"spread sent 64"});
+  auto two = NothingThroughUplink1();
+  EXPECT_TRUE(Saw(two, "ip4 udp 10.201.1.2 > 10.200.0.1")) << "the other source, via uplink2\n"
+                                                           << Join(two);
+}
+
 // What makes the kernel itself send for the program, where no cgroup hook
 // sees it: a source that is not the host's (a datagram to the host's own
 // closed port is answered with an ICMP error to that source, through the
