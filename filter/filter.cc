@@ -37,19 +37,30 @@ bool Enabled(Feature feature, const FilterConfig& config) {
   return false;
 }
 
+// Field by field rather than with libseccomp's SCMP_CMP macro, which is a C
+// compound literal that clang reports under -Wpedantic in C++.
+scmp_arg_cmp Cmp(unsigned int arg, scmp_compare op, scmp_datum_t a, scmp_datum_t b = 0) {
+  scmp_arg_cmp c{};
+  c.arg = arg;
+  c.op = op;
+  c.datum_a = a;
+  c.datum_b = b;
+  return c;
+}
+
 scmp_arg_cmp ToScmp(const ArgTest& test) {
   switch (test.cmp) {
     case ArgTest::Cmp::kEqual:
       // The low half only: the kernel ignores the upper half of an int.
-      return SCMP_CMP(test.index, SCMP_CMP_MASKED_EQ, 0xffffffffULL, test.value);
+      return Cmp(test.index, SCMP_CMP_MASKED_EQ, 0xffffffffULL, test.value);
     case ArgTest::Cmp::kNotEqual:
-      return SCMP_CMP(test.index, SCMP_CMP_NE, test.value);
+      return Cmp(test.index, SCMP_CMP_NE, test.value);
     case ArgTest::Cmp::kMaskedEqual:
-      return SCMP_CMP(test.index, SCMP_CMP_MASKED_EQ, test.mask, test.value);
+      return Cmp(test.index, SCMP_CMP_MASKED_EQ, test.mask, test.value);
     case ArgTest::Cmp::kGreaterEqual:
-      return SCMP_CMP(test.index, SCMP_CMP_GE, test.value);
+      return Cmp(test.index, SCMP_CMP_GE, test.value);
   }
-  return SCMP_CMP(test.index, SCMP_CMP_NE, test.value);
+  return Cmp(test.index, SCMP_CMP_NE, test.value);
 }
 
 // libseccomp returns -errno.

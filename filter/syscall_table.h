@@ -42,12 +42,21 @@ enum class Op : std::uint8_t {
   kRecvFrom,    // with --dns: a reply's source is shown as the server asked
   kRecvMsg,
   kRecvMmsg,
+  kNamespace,  // clone/unshare: a new network namespace is noted; a process
+               // sharing the caller's fd table is refused
 };
 
-// Whether a call can make a packet leave. Only calls that cannot may ever be
-// left to the kernel (Supervisor::Answer enforces it).
+// Whether a call can make a packet leave. Calls that cannot may be left to
+// the kernel on their registers alone (Supervisor::Answer enforces it).
 constexpr bool CanSend(Op op) {
-  return op != Op::kRecvFrom && op != Op::kRecvMsg && op != Op::kRecvMmsg;
+  return op != Op::kRecvFrom && op != Op::kRecvMsg && op != Op::kRecvMmsg && op != Op::kNamespace;
+}
+
+// Whether a call acts on a socket the program names by fd: the only calls a
+// handler may leave to the kernel on the sole-fd-table proof.
+constexpr bool ActsOnSocket(Op op) {
+  return op == Op::kConnect || op == Op::kSendTo || op == Op::kSendMsg || op == Op::kSendMmsg ||
+         op == Op::kListen || op == Op::kBind || op == Op::kSetsockopt;
 }
 
 // Which part of the configuration turns an entry on.
@@ -356,26 +365,30 @@ inline constexpr std::array kSyscalls{
                 ENOSYS,
                 "clone3's flags cannot be checked; use clone",
                 true},
-    // Another network namespace has other interfaces and routes; a new user
-    // namespace is the way to create one without privileges.
-    SyscallSpec{Op::kRefuse,
-                SYS_clone,
-                "clone",
-                Feature::kAlways,
-                {Arg::kHex},
-                {When(Has(0, CLONE_NEWNET)), When(Has(0, CLONE_NEWUSER))},
-                2,
-                EPERM,
-                "new network or user namespaces are not allowed"},
-    SyscallSpec{Op::kRefuse,
+    // A new network namespace has interfaces and routes of its own, and no way
+    // out but through processes of the tree, whose sockets stay supervised:
+    // creating one (and a user namespace, which needs no trap) is allowed, and
+    // noted, so that sockets living in it are told apart (they are not bound:
+    // the interface is not there). A process that shares its creator's fd
+    // table (CLONE_FILES without CLONE_THREAD) is refused: the proof that a
+    // thread is the only user of its fd table (target.h) counts threads.
+    SyscallSpec{
+        Op::kNamespace,
+        SYS_clone,
+        "clone",
+        Feature::kAlways,
+        {Arg::kHex},
+        {When(Has(0, CLONE_NEWNET)), When(Masked(0, CLONE_FILES | CLONE_THREAD, CLONE_FILES))},
+        2},
+    SyscallSpec{Op::kNamespace,
                 SYS_unshare,
                 "unshare",
                 Feature::kAlways,
                 {Arg::kHex},
-                {When(Has(0, CLONE_NEWNET)), When(Has(0, CLONE_NEWUSER))},
-                2,
-                EPERM,
-                "new network or user namespaces are not allowed"},
+                {When(Has(0, CLONE_NEWNET))},
+                1},
+    // Entering an existing namespace stays refused: it may be wired to the
+    // outside by processes outside the tree.
     SyscallSpec{Op::kRefuse,
                 SYS_setns,
                 "setns",

@@ -29,7 +29,7 @@ Handling Bind(const Notification& n, HandlerEnv& env) {
   if (!env.channel.IsValid(n.id)) return Refuse(ESRCH, "thread went away", false);
   if (env.audit != nullptr) env.audit->skip = true;  // no decision about where packets go
   const std::string what = Describe(fd, *address);
-  if (s.info.inet() && address->family() == AF_INET6 && address->len >= kSin6LenRfc2133) {
+  if (s.info.bound_here() && address->family() == AF_INET6 && address->len >= kSin6LenRfc2133) {
     if (address->len < sizeof(sockaddr_in6)) address->len = sizeof(sockaddr_in6);
     if (ScopeIdOf(*address) != 0) {
       if (Status read = ReadDevice(s.socket.get(), s.info); !read) {

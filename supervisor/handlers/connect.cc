@@ -16,7 +16,7 @@ Handling Connect(const Notification& n, HandlerEnv& env) {
   if (!address) return ProgramError(address.error());
   if (!env.channel.IsValid(n.id)) return Refuse(ESRCH, "thread went away", false);
   std::string detail = env.describe ? Describe(fd, *address) : std::string();
-  if (s.info.inet()) {
+  if (s.info.bound_here()) {
     if (auto refused = ApplyPolicy(s, env, *address, detail, fd, /*fresh=*/true)) {
       return std::move(*refused);
     }

@@ -13,11 +13,19 @@
 //     sanitise ancillary data;
 //   - unix sockets: resolve a path the way the program would;
 //   - any socket: replace SCM_RIGHTS descriptors by duplicates;
-// and perform the call on the duplicate from the copies. The kernel is never
-// asked to CONTINUE a call: it would re-read memory, and look the fd number
-// up again, after the program could have changed them. That holds for unix
-// sockets too: a second thread could dup2() an internet socket onto the fd
-// between a check and a CONTINUE.
+// and perform the call on the duplicate from the copies. The kernel is not
+// asked to CONTINUE such a call: it would re-read memory, and look the fd
+// number up again, after the program could have changed them. That holds for
+// unix sockets too: a second thread could dup2() an internet socket onto the
+// fd between a check and a CONTINUE. The one exception: a call on a
+// non-internet socket from a thread that is provably the only user of its fd
+// table (ThreadCache::SoleUserOfFdTable) is left to the kernel (KernelRuns),
+// so that the program's own identity (its pid in SCM_CREDENTIALS and
+// SO_PEERCRED, its view of paths) is exact; nothing in memory can make such a
+// call send an internet packet, and no other task can change the fd number.
+//
+// Internet sockets that live in a network namespace the program created are
+// not bound (the interface is not there): their calls are performed as made.
 //
 // The dispatch and the shared steps are handlers.cc (steps.h); each call
 // family has its file: connect.cc, send.cc (sendto, sendmsg, sendmmsg),
@@ -40,6 +48,7 @@
 #include "supervisor/policy/network_facts.h"
 #include "supervisor/policy/policy.h"
 #include "supervisor/program/credentials.h"
+#include "supervisor/program/network_namespace.h"
 #include "supervisor/program/target.h"
 
 namespace bindsup {
@@ -54,10 +63,16 @@ struct HandlerEnv {
   DnsRedirects& dns;
   NotifyChannel& channel;
   ThreadCache& threads;
+  // The network namespaces the program created (sockets living there are not
+  // bound); null in tests that need none.
+  NetworkNamespaces* namespaces = nullptr;
   // The supervisor's own credentials if it holds capabilities, else null. A
   // privileged supervisor performs calls on non-internet sockets with the
   // program's credentials whenever they differ from these.
   const Credentials* supervisor_credentials = nullptr;
+  // bindsup holds CAP_SYS_ADMIN: the unix messages it sends for the program
+  // can carry the program's pid (handlers/send.cc).
+  bool claims_pids = false;
   // Describe successful calls for the log (-v). Refusals always are.
   bool describe = false;
   // Non-null when an audit log, -v or --stats wants events: handlers record

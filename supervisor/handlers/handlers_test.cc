@@ -12,9 +12,13 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstring>
+#include <thread>
 
 namespace bindsup {
 namespace {
@@ -68,7 +72,8 @@ class Handlers : public ::testing::Test {
     return n;
   }
   Handling Handle(int nr, std::array<std::uint64_t, 6> args) {
-    HandlerEnv env{binding_, policy_, facts_, dns_, channel_, threads_, nullptr, true};
+    HandlerEnv env{binding_, policy_, facts_,  dns_,  channel_,
+                   threads_, nullptr, nullptr, false, true};
     return HandleNotification(Call(nr, args), env);
   }
   static std::uint64_t U(const void* p) { return reinterpret_cast<std::uint64_t>(p); }
@@ -114,8 +119,21 @@ TEST_F(Handlers, ConnectBindsThenConnectsTheProgramsSocket) {
 }
 
 TEST_F(Handlers, UnixSocketsArePerformedToo) {
-  // Never CONTINUE: a second thread could dup2() an internet socket onto the
-  // fd between the check and the kernel re-running the call.
+  // Not CONTINUE while another thread shares the fd table: it could dup2()
+  // an internet socket onto the fd between the check and the kernel
+  // re-running the call.
+  std::atomic<bool> done{false};
+  std::thread other_thread([&] {
+    while (!done) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  });
+  struct Join {
+    std::atomic<bool>& done;
+    std::thread& t;
+    ~Join() {
+      done = true;
+      t.join();
+    }
+  } join{done, other_thread};
   char dir[] = "/tmp/bindsup-unix-XXXXXX";
   ASSERT_NE(mkdtemp(dir), nullptr);
   sockaddr_un server_addr{};
@@ -146,9 +164,56 @@ TEST_F(Handlers, UnixSocketsArePerformedToo) {
   rmdir(dir);
 }
 
+// A single-threaded caller is the only user of its fd table: a call on a
+// unix socket is left to the kernel, which then keeps the program's identity.
+// Run in a forked child, which is single-threaded whatever this test binary
+// is.
+TEST_F(Handlers, ASoleUserOfItsFdTableHasItsUnixCallsRunByTheKernel) {
+  pid_t child = fork();
+  if (child == 0) {
+    ThreadCache threads;
+    HandlerEnv env{binding_, policy_, facts_,  dns_,  channel_,
+                   threads,  nullptr, nullptr, false, false};
+    int fds[2];
+    if (socketpair(AF_UNIX, SOCK_DGRAM, 0, fds) != 0) _exit(10);
+    sockaddr_un nowhere{};
+    nowhere.sun_family = AF_UNIX;
+    Handling unix_call = HandleNotification(
+        Call(SYS_sendto, {U(fds[0]), U("x"), 1, 0, U(&nowhere), sizeof(sa_family_t)}), env);
+    auto* runs = std::get_if<KernelRuns>(&unix_call.verdict);
+    if (runs == nullptr || runs->why != KernelRuns::Why::kSoleFdTable || unix_call.operation) {
+      _exit(11);
+    }
+    // Never an internet socket.
+    int udp = socket(AF_INET, SOCK_DGRAM, 0);
+    Handling inet_call =
+        HandleNotification(Call(SYS_connect, {U(udp), U(&loopback_), sizeof(loopback_)}), env);
+    if (!inet_call.operation) _exit(12);
+    _exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child status " << status;
+}
+
+TEST_F(Handlers, NamespacesAndSharedFdTables) {
+  // A new network namespace: noted, and left to the kernel (registers only).
+  NetworkNamespaces namespaces(*NetworkNamespaces::OwnCookie());
+  HandlerEnv env{binding_, policy_,     facts_,  dns_,  channel_,
+                 threads_, &namespaces, nullptr, false, true};
+  Handling unshare_net = HandleNotification(Call(SYS_unshare, {CLONE_NEWNET}), env);
+  auto* runs = std::get_if<KernelRuns>(&unshare_net.verdict);
+  ASSERT_NE(runs, nullptr) << Describe(unshare_net.verdict);
+  EXPECT_EQ(runs->why, KernelRuns::Why::kRegistersOnly);
+  EXPECT_TRUE(namespaces.created());
+  // A process sharing its creator's fd table would break the proof.
+  EXPECT_EQ(ErrorOf(Handle(SYS_clone, {CLONE_VM | CLONE_FILES | SIGCHLD})), EPERM);
+  EXPECT_EQ(ErrorOf(Handle(SYS_clone, {(1ULL << 32) | CLONE_FILES})), EPERM) << "low 32 bits";
+}
+
 TEST_F(Handlers, RefusalsFromTheTable) {
   EXPECT_EQ(ErrorOf(Handle(SYS_io_uring_setup, {1, 0})), ENOSYS);
-  EXPECT_EQ(ErrorOf(Handle(SYS_unshare, {CLONE_NEWNET})), EPERM);
+  EXPECT_EQ(ErrorOf(Handle(SYS_setns, {3, CLONE_NEWNET})), EPERM);
   EXPECT_EQ(ErrorOf(Handle(SYS_socket, {AF_PACKET, SOCK_RAW, 0})), EPERM);
   EXPECT_EQ(ErrorOf(Handle(SYS_socket, {AF_INET, SOCK_STREAM, 262})), EPROTONOSUPPORT);
   EXPECT_EQ(ErrorOf(Handle(SYS_socket, {AF_INET6, SOCK_SEQPACKET | SOCK_CLOEXEC, 0})),
@@ -195,7 +260,8 @@ TEST_F(Handlers, ProgramErrorsGetTheKernelsErrno) {
 TEST_F(Handlers, SocketsBoundElsewhereAreRefused) {
   Binding other("nosuchif0");
   Policy other_policy(PolicyConfig{"nosuchif0", {}, {}, {}, {}, {}, {}, EPERM, false, {}, {}});
-  HandlerEnv env{other, other_policy, facts_, dns_, channel_, threads_, nullptr, true};
+  HandlerEnv env{other,    other_policy, facts_,  dns_,  channel_,
+                 threads_, nullptr,      nullptr, false, true};
   UniqueFd s(socket(AF_INET, SOCK_DGRAM, 0));
   ASSERT_EQ(setsockopt(s.get(), SOL_SOCKET, SO_BINDTODEVICE, "lo", 2), 0);
   Handling h =

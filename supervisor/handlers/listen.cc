@@ -15,16 +15,20 @@ Handling Listen(const Notification& n, HandlerEnv& env) {
   auto& s = std::get<PreparedSocket>(prepared);
   if (!env.channel.IsValid(n.id)) return Refuse(ESRCH, "thread went away", false);
   std::string what = "fd " + std::to_string(fd);
-  if (s.info.inet()) {
+  if (s.info.bound_here()) {
     if (auto refused = EnsureBound(s, env, what)) return std::move(*refused);
   }
   Handling h;
-  h.detail = what + (s.info.inet() ? " on " + s.info.device.value_or("?") : "");
-  if (env.audit != nullptr && s.info.inet()) {
+  h.detail = what + (s.info.bound_here() ? " on " + s.info.device.value_or("?") : "");
+  if (env.audit != nullptr && s.info.bound_here()) {
     env.audit->action = AuditAction::kBound;
     env.audit->device = s.info.device.value_or("");
   }
-  // listen() never blocks, reads no memory and checks no privilege.
+  // listen() never blocks and reads no memory. On a unix socket it records
+  // the caller's credentials for the peers (SO_PEERCRED): performed as the
+  // program (a single-threaded caller's was left to the kernel).
+  ScopedCredentials credentials(s.as ? &*s.as : nullptr);
+  if (!credentials.ok()) return Refuse(EPERM, "cannot take the program's credentials");
   if (listen(s.socket.get(), static_cast<int>(n.args[1])) == 0) {
     h.verdict = Return{0};
   } else {

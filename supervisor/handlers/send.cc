@@ -3,6 +3,7 @@
 // socket's connection.
 #include "supervisor/operations/send.h"
 
+#include <linux/capability.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -10,6 +11,7 @@
 
 #include "supervisor/handlers/steps.h"
 #include "supervisor/program/message.h"
+#include "supervisor/program/process_info.h"
 #include "supervisor/program/program_view.h"
 
 namespace bindsup::handlers {
@@ -107,6 +109,28 @@ std::optional<Handling> PrepareMessage(PreparedSocket& s, OutgoingMessage& messa
   return ResolveName(s, message.name);
 }
 
+// A unix send bindsup performs (the caller shares its fd table: a sole
+// user's is left to the kernel) would carry bindsup's pid to a receiver with
+// SO_PASSCRED. A bindsup with CAP_SYS_ADMIN may name another pid: it attaches
+// what the kernel would have stamped for the program (its pid, real uid and
+// gid) and sends with CAP_SYS_ADMIN kept. A claim the program makes itself is
+// left as it is, and sent with CAP_SYS_ADMIN only when it names the program's
+// own pid: the kernel judges any other claim by the program's privileges.
+// Unprivileged, the pid stays bindsup's (docs/threat-model.md).
+void ClaimProgramPid(const Notification& n, PreparedSocket& s, HandlerEnv& env,
+                     OutgoingMessage& message) {
+  if (!env.claims_pids || s.info.domain != AF_UNIX) return;
+  const Credentials* program = s.as ? &*s.as : env.supervisor_credentials;
+  if (program == nullptr) return;
+  const pid_t pid = ThreadGroupOf(n.tid);
+  if (!CredentialsIn(message.control)) {
+    AppendCredentials(message.control, ucred{pid, program->ruid, program->rgid});
+  } else if (!ClaimsOnly(message.control, pid)) {
+    return;
+  }
+  s.keep = std::uint64_t{1} << CAP_SYS_ADMIN;
+}
+
 // Flags the supervisor does not perform on the program's behalf. Clears
 // MSG_ZEROCOPY when the kernel would ignore it anyway (no SO_ZEROCOPY).
 std::optional<Handling> CheckSendFlags(int socket, int& flags) {
@@ -136,13 +160,14 @@ Handling SendTo(const Notification& n, HandlerEnv& env) {
   if (!message) return ProgramError(message.error());
   if (!env.channel.IsValid(n.id)) return Refuse(ESRCH, "thread went away", false);
   std::string detail = env.describe ? Describe(fd, message->name) : std::string();
-  if (s.info.inet()) {
+  if (s.info.bound_here()) {
     if (auto refused = ApplyPolicyToMessage(s, env, *message, detail, fd)) {
       return std::move(*refused);
     }
   } else if (auto refused = ResolveName(s, message->name)) {
     return std::move(*refused);
   }
+  ClaimProgramPid(n, s, env, *message);
   auto op = std::make_unique<SendOperation>(std::move(s.target), std::move(s.socket), s.info,
                                             std::move(*message), flags);
   return WithOperation(s, std::move(op), detail);
@@ -160,11 +185,12 @@ Handling SendMsg(const Notification& n, HandlerEnv& env) {
   if (!env.channel.IsValid(n.id)) return Refuse(ESRCH, "thread went away", false);
   std::string detail = env.describe ? Describe(fd, message->name) : std::string();
   if (auto refused = PrepareMessage(s, *message, detail)) return std::move(*refused);
-  if (s.info.inet()) {
+  if (s.info.bound_here()) {
     if (auto refused = ApplyPolicyToMessage(s, env, *message, detail, fd)) {
       return std::move(*refused);
     }
   }
+  ClaimProgramPid(n, s, env, *message);
   auto op = std::make_unique<SendOperation>(std::move(s.target), std::move(s.socket), s.info,
                                             std::move(*message), flags);
   return WithOperation(s, std::move(op), detail);
@@ -192,9 +218,10 @@ Handling SendMmsg(const Notification& n, HandlerEnv& env) {
   }
   for (OutgoingMessage& m : *messages) {
     if (auto refused = PrepareMessage(s, m, what)) return std::move(*refused);
+    ClaimProgramPid(n, s, env, m);
     // Every destination is decided (and may be redirected); a socket bound
     // for one cannot serve a destination that needs another device.
-    if (s.info.inet()) {
+    if (s.info.bound_here()) {
       if (auto refused = ApplyPolicyToMessage(s, env, m, what, fd)) return std::move(*refused);
     }
   }

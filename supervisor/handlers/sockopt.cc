@@ -29,14 +29,16 @@ Handling Setsockopt(const Notification& n, HandlerEnv& env) {
   if (!env.channel.IsValid(n.id)) return Refuse(ESRCH, "thread went away", false);
   std::string what = "fd " + std::to_string(fd);
   Handling h;
-  if (!s.info.inet()) {
-    // Meaningless for other families: performed as asked, as the program.
+  if (!s.info.bound_here()) {
+    // Meaningless for other families, and for sockets of a network namespace
+    // the program created: performed as asked, as the program.
     ScopedCredentials credentials(s.as ? &*s.as : nullptr);
     if (!credentials.ok()) return Refuse(EPERM, "cannot take the program's credentials");
     int rc = setsockopt(s.socket.get(), level, optname, value.data(),
                         static_cast<socklen_t>(value.size()));
     h.verdict = rc == 0 ? Verdict{Return{0}} : Verdict{Fail{errno}};
-    h.detail = what + " (not an internet socket)";
+    h.detail =
+        what + (s.info.inet() ? " (in another network namespace)" : " (not an internet socket)");
     return h;
   }
   if (Status read = ReadDevice(s.socket.get(), s.info); !read) {

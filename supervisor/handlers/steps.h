@@ -43,6 +43,9 @@ struct PreparedSocket {
   // Set when a call on this (non-internet) socket must be made with the
   // program's credentials.
   std::optional<Credentials> as;
+  // Capabilities of bindsup's kept while acting as the program (a mask of
+  // CAP_* bits; ScopedCredentials).
+  std::uint64_t keep = 0;
   std::vector<UniqueFd> held;
 };
 
@@ -87,6 +90,7 @@ Handling Listen(const Notification& n, HandlerEnv& env);      // listen.cc
 Handling Bind(const Notification& n, HandlerEnv& env);        // bind.cc
 Handling Setsockopt(const Notification& n, HandlerEnv& env);  // sockopt.cc
 Handling Socket(const Notification& n, HandlerEnv& env);      // socket.cc
+Handling Namespace(const Notification& n, HandlerEnv& env);   // namespace.cc
 Handling Receive(const Notification& n, HandlerEnv& env,      // receive.cc
                  ReceiveOperation::Kind kind);
 

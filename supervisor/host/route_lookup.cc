@@ -39,6 +39,15 @@ void AddAttribute(Request& request, unsigned short type, const void* data, size_
 
 size_t AddressLength(int family) { return family == AF_INET ? 4 : 16; }
 
+// The netlink macros (NLMSG_NEXT, RTM_RTA, RTA_NEXT, RTNH_NEXT, ...) cast a
+// char* to the header types at offsets they round to those types' alignment;
+// clang's -Wcast-align cannot see the rounding and reports every use (GCC
+// reports it only for strict-alignment targets).
+#if defined(__clang__)
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Wcast-align"
+#endif
+
 // Sends `request` and hands each route in the answer to `each`: the one reply
 // of a request, every message of a dump up to NLMSG_DONE. rtnetlink answers
 // while the request is sent, and produces the rest of a dump while it is
@@ -155,6 +164,10 @@ Route ParseRoute(const nlmsghdr* header) {
   if (!multipath) route.hops.push_back(single);
   return route;
 }
+
+#if defined(__clang__)
+#pragma clang diagnostic pop
+#endif
 
 // A single-route lookup for `destination`, optionally as from a socket bound
 // to `device`, optionally the matching table entry instead of the result.

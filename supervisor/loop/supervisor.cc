@@ -80,6 +80,15 @@ int Supervisor::Run(const std::vector<std::string>& command) {
     }
     own_credentials_ = std::move(*mine);
   }
+  // Sockets of network namespaces the program creates are told apart by
+  // their namespace's cookie (program/network_namespace.h).
+  auto own_namespace = NetworkNamespaces::OwnCookie();
+  if (!own_namespace) {
+    log_.Error("cannot tell network namespaces apart: {}", own_namespace.error().Message());
+    return kExitOwnError;
+  }
+  namespaces_.emplace(*own_namespace);
+  claims_pids_ = HasCapability(CAP_SYS_ADMIN);
 
   spec.argv = command;
   spec.program = &*program;
@@ -190,7 +199,9 @@ void Supervisor::Serve(const Notification& n) {
                  dns_,
                  *listener_,
                  threads_,
+                 namespaces_ ? &*namespaces_ : nullptr,
                  own_credentials_ ? &*own_credentials_ : nullptr,
+                 claims_pids_,
                  log_.verbose(),
                  facts ? &*facts : nullptr};
   Handling handling = HandleNotification(n, env);
@@ -215,11 +226,17 @@ void Supervisor::Serve(const Notification& n) {
 
 void Supervisor::Answer(const Notification& n, const Verdict& given, const CallReport& report) {
   Verdict verdict = given;
-  // The kernel may only ever run a receive: a call that can send must be
-  // performed by bindsup. This is the last line of defence for that rule.
+  // The kernel may run a call only for the reasons verdict.h lists, each
+  // checked against the call here: the last line of defence for that rule.
   const filter::SyscallSpec* spec = filter::FindSyscall(n.nr);
-  if (std::holds_alternative<KernelReceives>(verdict) &&
-      (spec == nullptr || filter::CanSend(spec->op))) {
+  const auto* runs = std::get_if<KernelRuns>(&verdict);
+  const bool allowed =
+      spec != nullptr &&
+      (std::holds_alternative<KernelReceives>(verdict) ? !filter::CanSend(spec->op)
+       : runs == nullptr                               ? true
+       : runs->why == KernelRuns::Why::kSoleFdTable    ? filter::ActsOnSocket(spec->op)
+                                                       : !filter::CanSend(spec->op));
+  if (!allowed && (runs != nullptr || std::holds_alternative<KernelReceives>(verdict))) {
     log_.Error("internal error: refusing to let the kernel run {}", filter::SyscallName(n.nr));
     verdict = Fail{EPERM};
   }

@@ -56,6 +56,7 @@
 #include "supervisor/operations/dns_redirects.h"
 #include "supervisor/policy/policy.h"
 #include "supervisor/program/credentials.h"
+#include "supervisor/program/network_namespace.h"
 
 namespace bindsup {
 
@@ -121,8 +122,10 @@ class Supervisor {
   Policy policy_;
   LiveNetworkFacts facts_;
   DnsRedirects dns_;
-  ThreadCache threads_;                         // the receiver thread's
-  std::optional<Credentials> own_credentials_;  // set when bindsup holds capabilities
+  ThreadCache threads_;                          // the receiver thread's
+  std::optional<Credentials> own_credentials_;   // set when bindsup holds capabilities
+  std::optional<NetworkNamespaces> namespaces_;  // set once running
+  bool claims_pids_ = false;  // CAP_SYS_ADMIN: unix messages carry the program's pid
   boost::asio::io_context io_;
   std::unique_ptr<SeccompListener> listener_;
   std::unique_ptr<ReadinessWatcher> readiness_;

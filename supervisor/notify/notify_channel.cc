@@ -40,7 +40,8 @@ Status SeccompListener::Respond(std::uint64_t id, const Verdict& verdict) {
   seccomp_notif_resp resp;
   std::memset(&resp, 0, sizeof(resp));
   resp.id = id;
-  if (std::holds_alternative<KernelReceives>(verdict)) {
+  if (std::holds_alternative<KernelReceives>(verdict) ||
+      std::holds_alternative<KernelRuns>(verdict)) {
     resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
   } else if (const auto* r = std::get_if<Return>(&verdict)) {
     resp.val = r->value;

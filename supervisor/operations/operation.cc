@@ -13,7 +13,7 @@ bool Operation::MayBlock(int flags) {
 }
 
 std::optional<Verdict> Operation::Attempt() {
-  ScopedCredentials credentials(as_ ? &*as_ : nullptr);
+  ScopedCredentials credentials(as_ ? &*as_ : nullptr, keep_);
   if (!credentials.ok()) return Fail{EPERM};
   return DoAttempt();
 }

@@ -60,8 +60,12 @@ class Operation {
   // SO_RCVTIMEO; everything else waits until it is writable (SO_SNDTIMEO).
   virtual bool receives() const { return false; }
 
-  // Perform the call with these credentials (the program's).
-  void set_credentials(Credentials as) { as_ = std::move(as); }
+  // Perform the call with these credentials (the program's), plus the
+  // capabilities `keep` of bindsup's (ScopedCredentials).
+  void set_credentials(Credentials as, std::uint64_t keep = 0) {
+    as_ = std::move(as);
+    keep_ = keep;
+  }
 
   // Whether the program's call may block: not with MSG_DONTWAIT in `flags`,
   // nor on a non-blocking socket (read once, when first needed).
@@ -83,6 +87,7 @@ class Operation {
 
  private:
   std::optional<Credentials> as_;
+  std::uint64_t keep_ = 0;
   std::vector<UniqueFd> held_;
   std::optional<bool> nonblocking_;
 };

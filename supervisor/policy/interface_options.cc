@@ -50,7 +50,9 @@ std::string Describe(const std::string& device) { return "'" + device + "'"; }
 // The interface named by an index, or why it is refused.
 std::string NameOf(unsigned index, const InterfaceView& view) {
   std::string name = view.name_of_index(index);
-  return name.empty() ? "#" + std::to_string(index) : name;
+  // '#' (a char), not "#": GCC 12 at -O3 reports a false -Wrestrict for a
+  // one-character string literal + std::string temporary (GCC bug 105651).
+  return name.empty() ? '#' + std::to_string(index) : name;
 }
 
 // A device-binding request (SO_BINDTODEVICE / SO_BINDTOIFINDEX).
@@ -86,7 +88,7 @@ OptionDecision ByIndex(int level, int optname, std::span<const std::byte> value,
                        const InterfaceView& view, const char* what) {
   if (index == 0 || index == view.index) {
     return Perform(level, optname, {value.begin(), value.end()},
-                   std::string(what) + (index == 0 ? " cleared" : " " + Describe(view.name)));
+                   std::string(what) + (index == 0 ? " cleared" : ' ' + Describe(view.name)));
   }
   return Refuse(EPERM, std::string(what) + " " + Describe(NameOf(index, view)) +
                            " is not allowed (only " + Describe(view.name) + ")");

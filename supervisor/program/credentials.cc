@@ -133,7 +133,7 @@ bool DropEffectiveCapability(int cap) {
   return Capset(effective & ~bit, permitted);
 }
 
-ScopedCredentials::ScopedCredentials(const Credentials* as) {
+ScopedCredentials::ScopedCredentials(const Credentials* as, std::uint64_t keep) {
   if (as == nullptr) return;
   auto mine = ReadCredentials(static_cast<pid_t>(syscall(SYS_gettid)));
   if (!mine) {
@@ -143,7 +143,7 @@ ScopedCredentials::ScopedCredentials(const Credentials* as) {
   saved_ = *mine;
   switched_ = true;  // from here on, anything half-done is undone
   if (!SetIds(*as, /*keep_root_saved=*/saved_.euid == 0) ||
-      !Capset(as->cap_effective, saved_.cap_permitted)) {
+      !Capset(as->cap_effective | (keep & saved_.cap_permitted), saved_.cap_permitted)) {
     error_ = errno != 0 ? errno : EPERM;
     Restore();
     switched_ = false;

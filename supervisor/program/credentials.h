@@ -54,11 +54,14 @@ bool DropEffectiveCapability(int cap);
 
 // Switches the calling thread to `as` for its lifetime (nothing when `as` is
 // null). Needs the credentials to be reachable from the caller's (a root
-// supervisor). If switching back fails the process aborts: it must never go
-// on with a program's credentials.
+// supervisor). `keep` adds capabilities (a mask of CAP_* bits) of the caller's
+// permitted set to the program's effective ones: CAP_SYS_ADMIN, so that a
+// unix message can carry the program's pid (never more than that, and only
+// for a claim bindsup checked: handlers/send.cc). If switching back fails the
+// process aborts: it must never go on with a program's credentials.
 class ScopedCredentials {
  public:
-  explicit ScopedCredentials(const Credentials* as);
+  explicit ScopedCredentials(const Credentials* as, std::uint64_t keep = 0);
   ~ScopedCredentials();
   ScopedCredentials(const ScopedCredentials&) = delete;
   ScopedCredentials& operator=(const ScopedCredentials&) = delete;

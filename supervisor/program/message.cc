@@ -334,4 +334,52 @@ Status SanitizeControl(std::vector<std::byte>& control, std::vector<std::string>
   return {};
 }
 
+namespace {
+
+// Calls `each(data)` with the payload of every well-formed SCM_CREDENTIALS
+// entry of `control`.
+template <typename Each>
+void ForEachCredentials(std::span<const std::byte> control, Each each) {
+  size_t pos = 0;
+  while (pos + sizeof(cmsghdr) <= control.size()) {
+    cmsghdr header;
+    std::memcpy(&header, control.data() + pos, sizeof(header));
+    if (header.cmsg_len < sizeof(cmsghdr) || header.cmsg_len > control.size() - pos) return;
+    if (header.cmsg_level == SOL_SOCKET && header.cmsg_type == SCM_CREDENTIALS &&
+        header.cmsg_len >= CMSG_LEN(sizeof(ucred))) {
+      ucred c;
+      std::memcpy(&c, control.data() + pos + CMSG_LEN(0), sizeof(c));
+      each(c);
+    }
+    pos += CMSG_ALIGN(header.cmsg_len);
+  }
+}
+
+}  // namespace
+
+std::optional<ucred> CredentialsIn(std::span<const std::byte> control) {
+  std::optional<ucred> found;
+  ForEachCredentials(control, [&](const ucred& c) {
+    if (!found) found = c;
+  });
+  return found;
+}
+
+bool ClaimsOnly(std::span<const std::byte> control, pid_t pid) {
+  bool only = true;
+  ForEachCredentials(control, [&](const ucred& c) { only = only && c.pid == pid; });
+  return only;
+}
+
+void AppendCredentials(std::vector<std::byte>& control, const ucred& credentials) {
+  const size_t at = CMSG_ALIGN(control.size());
+  control.resize(at + CMSG_SPACE(sizeof(ucred)));
+  cmsghdr header{};
+  header.cmsg_len = CMSG_LEN(sizeof(ucred));
+  header.cmsg_level = SOL_SOCKET;
+  header.cmsg_type = SCM_CREDENTIALS;
+  std::memcpy(control.data() + at, &header, sizeof(header));
+  std::memcpy(control.data() + at + CMSG_LEN(0), &credentials, sizeof(credentials));
+}
+
 }  // namespace bindsup

@@ -12,6 +12,8 @@
 #include <sys/uio.h>
 
 #include <cstdint>
+#include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -71,5 +73,16 @@ Result<std::vector<std::byte>> ReadPayload(const Target& target, const OutgoingM
 //     on the program's behalf.
 // `notes` receives a description of each change, for the log.
 Status SanitizeControl(std::vector<std::byte>& control, std::vector<std::string>& notes);
+
+// The SCM_CREDENTIALS a unix message's ancillary data carries, if any (the
+// first; the kernel reads the last one given, and bindsup checks every one
+// with ClaimsOnly).
+std::optional<ucred> CredentialsIn(std::span<const std::byte> control);
+
+// Whether every SCM_CREDENTIALS entry of `control` claims pid `pid`.
+bool ClaimsOnly(std::span<const std::byte> control, pid_t pid);
+
+// Appends an SCM_CREDENTIALS entry to a unix message's ancillary data.
+void AppendCredentials(std::vector<std::byte>& control, const ucred& credentials);
 
 }  // namespace bindsup

@@ -55,7 +55,12 @@ class ScopedWorkingDirectory {
   explicit ScopedWorkingDirectory(int dir)
       : saved_(open(".", O_PATH | O_DIRECTORY | O_CLOEXEC)), ok_(saved_ && fchdir(dir) == 0) {}
   ~ScopedWorkingDirectory() {
-    if (ok_) (void)fchdir(saved_.get());
+    if (ok_) {
+      // Nothing to do if going back fails. Not a (void) cast: with
+      // _FORTIFY_SOURCE (Debian's build flags) fchdir is warn_unused_result,
+      // which GCC does not let a cast discard.
+      [[maybe_unused]] int rc = fchdir(saved_.get());
+    }
   }
   ScopedWorkingDirectory(const ScopedWorkingDirectory&) = delete;
   ScopedWorkingDirectory& operator=(const ScopedWorkingDirectory&) = delete;

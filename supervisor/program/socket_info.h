@@ -18,8 +18,14 @@ struct SocketInfo {
   // SO_BINDTODEVICE: the device the socket is bound to, "" if unbound;
   // nullopt until someone needed to know (ReadDevice, Binding::Ensure).
   std::optional<std::string> device;
+  // The socket lives in another network namespace than bindsup's (one the
+  // program created): the interface is not there (network_namespace.h).
+  bool elsewhere = false;
 
   bool inet() const;
+  // An internet socket of bindsup's network namespace: the sockets bindsup
+  // binds and decides destinations for.
+  bool bound_here() const { return inet() && !elsewhere; }
   bool stream() const;
 };
 

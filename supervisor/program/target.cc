@@ -1,6 +1,7 @@
 #include "supervisor/program/target.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -157,6 +158,25 @@ Result<std::pair<Target, UniqueFd>> ThreadCache::TakeFd(
   if (pidfds_.size() >= capacity_) pidfds_.erase(pidfds_.begin());
   pidfds_.emplace(tid, target->pidfd_);
   return std::pair{std::move(*target), std::move(*dup)};
+}
+
+Result<bool> ThreadCache::SoleUserOfFdTable(pid_t tid) {
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    auto it = task_dirs_.find(tid);
+    if (it == task_dirs_.end()) {
+      const std::string path = "/proc/" + std::to_string(tid) + "/task";
+      UniqueFd dir(open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+      if (!dir) return Error::FromErrno("open " + path);
+      if (task_dirs_.size() >= capacity_) task_dirs_.erase(task_dirs_.begin());
+      it = task_dirs_.emplace(tid, std::move(dir)).first;
+    }
+    struct stat st {};
+    if (fstat(it->second.get(), &st) != 0) return Error::FromErrno("fstat /proc/<tid>/task");
+    if (st.st_nlink > 2) return st.st_nlink == 3;
+    // No threads: the directory is an earlier thread's whose tid this is now.
+    task_dirs_.erase(it);
+  }
+  return false;
 }
 
 }  // namespace bindsup

@@ -105,9 +105,30 @@ class ThreadCache {
   Result<std::pair<Target, UniqueFd>> TakeFd(pid_t tid, int fd,
                                              const std::function<bool()>& still_pending);
 
+  // Whether thread `tid`, waiting in a notification, is the only task that
+  // can change its fd table until it resumes. The argument (with the filter's
+  // part, syscall_table.h):
+  //   - a fd table changes only through system calls of the tasks that use
+  //     it (io_uring, which could act for them, is refused); nothing makes a
+  //     task join another's table, and a new user of a table can only be made
+  //     by one of its users, with clone(CLONE_FILES);
+  //   - the filter refuses CLONE_FILES without CLONE_THREAD (and clone3), so
+  //     every user of a table is a thread of one thread group;
+  //   - /proc/<tid>/task reports the group's thread count in its link count
+  //     (2 + threads); when it is one, the group is the waiting thread alone,
+  //     and no other task can change the table until that thread resumes —
+  //     straight into the kernel's own fd lookup.
+  // So a socket taken through the fd number *after* this returns true is the
+  // one the kernel will find. The caller must then check the notification is
+  // still valid (the tid could name another thread otherwise). A thread of a
+  // multi-threaded group gets false, even with a table of its own. The
+  // directory is kept open per tid (one fstat per call).
+  Result<bool> SoleUserOfFdTable(pid_t tid);
+
  private:
   size_t capacity_;
   std::unordered_map<pid_t, std::shared_ptr<const UniqueFd>> pidfds_;
+  std::unordered_map<pid_t, UniqueFd> task_dirs_;
 };
 
 template <typename T>

@@ -1,5 +1,6 @@
-// `cmake --install` puts the binary and the man page where a prefix expects
-// them. Runs against this build tree; needs no privileges or network.
+// `cmake --install` puts the binary, the man page, the bash completion and
+// the copyright where a prefix expects them. Runs against this build tree;
+// needs no privileges or network.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -39,6 +40,15 @@ TEST(Install, BinaryAndManPageUnderThePrefix) {
   std::string installed = Slurp(page);
   EXPECT_EQ(installed.rfind(".TH BINDSUP 1 ", 0), 0u) << page << " is not the man page";
   EXPECT_EQ(installed, Slurp(std::string(BINDSUP_DOCS_DIR) + "/bindsup.1"));
+
+  // Where bash-completion looks for it (XDG_DATA_DIRS), and the copyright.
+  std::string completion = prefix + "/share/bash-completion/completions/bindsup";
+  EXPECT_EQ(Slurp(completion),
+            Slurp(std::string(BINDSUP_DOCS_DIR) + "/../packaging/bash-completion/bindsup"));
+  EXPECT_NE(Slurp(completion).find("complete -F _bindsup bindsup"), std::string::npos)
+      << completion << " is not the completion";
+  EXPECT_NE(Slurp(prefix + "/share/doc/bindsup/copyright").find("Upstream-Name: bindsup"),
+            std::string::npos);
 
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);

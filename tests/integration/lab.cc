@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -42,12 +43,6 @@ RunResult Lab::InClient(const std::vector<std::string>& argv, const RunOptions& 
 
 RunResult Lab::InRouter(const std::vector<std::string>& argv, const RunOptions& options) const {
   return RunProgram(Router(argv), options);
-}
-
-long Lab::TxPackets(const std::string& device) const {
-  RunResult r = InClient({"cat", "/sys/class/net/" + device + "/statistics/tx_packets"});
-  if (r.exit_code != 0) return -1;
-  return std::stol(r.out);
 }
 
 std::vector<std::string> Lab::DnsQueries(const std::string& server) const {
@@ -101,17 +96,48 @@ std::vector<std::string> Capture::Stop() {
   std::string line;
   while (std::getline(in, line)) {
     if (line == "ready") continue;
-    if (line.rfind("mld-report", 0) == 0) {
-      // Keep a report only if it names a group beyond link-local scope.
-      std::istringstream groups(line.substr(10));
-      std::string group;
-      bool interesting = false;
-      while (groups >> group) interesting |= group.rfind("ff02:", 0) != 0;
-      if (!interesting) continue;
-    }
-    lines.push_back(line);
+    (KernelsOwn(line) ? left_out_ : lines).push_back(line);
   }
   return lines;
+}
+
+bool Capture::KernelsOwn(const std::string& line) {
+  std::istringstream in(line);
+  std::vector<std::string> w;
+  for (std::string word; in >> word;) w.push_back(word);
+  if (w.empty()) return false;
+  if (w[0] == "mld-report") {
+    // Only if every group is link-local (ff02::/16).
+    for (size_t i = 1; i < w.size(); ++i) {
+      if (w[i].rfind("ff02:", 0) != 0) return false;
+    }
+    return true;
+  }
+  // ip6 icmp6-<type> <src> > <dst> ...: router and neighbour solicitations
+  // and advertisements, redirects (133-137), from fe80::/10 or ::.
+  if (w.size() >= 5 && w[0] == "ip6" && w[1].rfind("icmp6-", 0) == 0) {
+    int type = std::atoi(w[1].c_str() + 6);
+    const std::string& src = w[2];
+    if (type >= 133 && type <= 137 && (src == "::" || src.rfind("fe80:", 0) == 0)) return true;
+  }
+  // ip4 icmp S > D port-unreachable for udp QS > QD ...
+  // ip6 icmp6-1 S > D port-unreachable for udp QS > QD ...
+  if (w.size() >= 11 && w[5] == "port-unreachable" && w[6] == "for" && w[7] == "udp" &&
+      ((w[0] == "ip4" && w[1] == "icmp") || (w[0] == "ip6" && w[1] == "icmp6-1"))) {
+    return w[10] == w[2];  // the datagram answered was addressed to the sender
+  }
+  return false;
+}
+
+std::string PacketsTo(const std::vector<std::string>& lines, const std::string& address) {
+  std::string out;
+  for (const std::string& line : lines) {
+    std::istringstream in(line);
+    std::string family, proto, src, arrow, dst;
+    in >> family >> proto >> src >> arrow >> dst;
+    if ((family == "ip4" || family == "ip6") && arrow == ">" && dst == address) out += line + "\n";
+  }
+  return out;
 }
 
 std::vector<std::string> Peers(const std::string& output) {

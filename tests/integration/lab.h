@@ -56,9 +56,6 @@ class Lab {
   RunResult InClient(const std::vector<std::string>& argv, const RunOptions& options = {}) const;
   RunResult InRouter(const std::vector<std::string>& argv, const RunOptions& options = {}) const;
 
-  // Packets sent so far by a client-side interface (uplink1, uplink2).
-  long TxPackets(const std::string& device) const;
-
   // A file in the lab's state directory (the DNS servers' query logs:
   // system-dns.log, override-dns.log, override-dns-5353.log).
   std::string StatePath(const std::string& file) const {
@@ -112,14 +109,31 @@ class Capture {
  public:
   Capture(const Lab& lab, const std::string& router_device);
   // Stops capturing (after a moment for packets in flight) and returns the
-  // lines, without the background noise of the lab: MLD reports for
-  // link-local groups, which IPv6 sends by itself.
+  // lines a program in the client can have caused, without what the
+  // client's kernel sends by itself, at any moment (see KernelsOwn):
+  // whole-interface counts pick that up by chance.
   std::vector<std::string> Stop();
+  // The lines Stop() left out, to show next to a failure.
+  const std::vector<std::string>& left_out() const { return left_out_; }
+
+  // Whether a sniff line is the kernel's own traffic rather than something a
+  // program sent: MLD reports for link-local groups and neighbour discovery
+  // from a link-local or unspecified address (IPv6 housekeeping after an
+  // address or link change), and an ICMP port unreachable answering a UDP
+  // datagram sent *to* the client (a server's reply that reached a socket
+  // already closed; docs/threat-model.md, "The kernel's answers to inbound
+  // traffic": it follows the routing table, not the program's binding).
+  static bool KernelsOwn(const std::string& line);
 
  private:
   std::unique_ptr<Background> sniff_;
   bool ready_ = false;
+  std::vector<std::string> left_out_;
 };
+
+// The capture lines of IP packets addressed to `address` (ip4/ip6 lines
+// whose destination it is), each followed by a newline: empty if none.
+std::string PacketsTo(const std::vector<std::string>& lines, const std::string& address);
 
 // The addresses a client reported: every non-empty output line, without a
 // leading "peer " (the probe and Go client print one; curl and wget print the

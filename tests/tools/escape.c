@@ -18,8 +18,8 @@
 #include <linux/sched.h>
 #include <linux/seccomp.h>
 #include <net/if.h>
-#include <netinet/in.h>
 #include <netinet/icmp6.h>
+#include <netinet/in.h>
 #include <netinet/ip_icmp.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
@@ -52,14 +53,35 @@
 #endif
 
 static const char* errname(int e) {
-  static const struct { int e; const char* n; } names[] = {
-      {EPERM, "EPERM"}, {ENOENT, "ENOENT"}, {EINTR, "EINTR"}, {EBADF, "EBADF"},
-      {EAGAIN, "EAGAIN"}, {EACCES, "EACCES"}, {EFAULT, "EFAULT"}, {EBUSY, "EBUSY"},
-      {EINVAL, "EINVAL"}, {ENOSYS, "ENOSYS"}, {ENOTSOCK, "ENOTSOCK"}, {EPROTONOSUPPORT, "EPROTONOSUPPORT"},
-      {ESOCKTNOSUPPORT, "ESOCKTNOSUPPORT"}, {EOPNOTSUPP, "EOPNOTSUPP"}, {EAFNOSUPPORT, "EAFNOSUPPORT"},
-      {EADDRNOTAVAIL, "EADDRNOTAVAIL"}, {ENETUNREACH, "ENETUNREACH"}, {ECONNREFUSED, "ECONNREFUSED"},
-      {EHOSTUNREACH, "EHOSTUNREACH"}, {EINPROGRESS, "EINPROGRESS"}, {EISCONN, "EISCONN"},
-      {EDESTADDRREQ, "EDESTADDRREQ"}, {ENODEV, "ENODEV"}, {ETIMEDOUT, "ETIMEDOUT"}, {ESRCH, "ESRCH"},
+  static const struct {
+    int e;
+    const char* n;
+  } names[] = {
+      {EPERM, "EPERM"},
+      {ENOENT, "ENOENT"},
+      {EINTR, "EINTR"},
+      {EBADF, "EBADF"},
+      {EAGAIN, "EAGAIN"},
+      {EACCES, "EACCES"},
+      {EFAULT, "EFAULT"},
+      {EBUSY, "EBUSY"},
+      {EINVAL, "EINVAL"},
+      {ENOSYS, "ENOSYS"},
+      {ENOTSOCK, "ENOTSOCK"},
+      {EPROTONOSUPPORT, "EPROTONOSUPPORT"},
+      {ESOCKTNOSUPPORT, "ESOCKTNOSUPPORT"},
+      {EOPNOTSUPP, "EOPNOTSUPP"},
+      {EAFNOSUPPORT, "EAFNOSUPPORT"},
+      {EADDRNOTAVAIL, "EADDRNOTAVAIL"},
+      {ENETUNREACH, "ENETUNREACH"},
+      {ECONNREFUSED, "ECONNREFUSED"},
+      {EHOSTUNREACH, "EHOSTUNREACH"},
+      {EINPROGRESS, "EINPROGRESS"},
+      {EISCONN, "EISCONN"},
+      {EDESTADDRREQ, "EDESTADDRREQ"},
+      {ENODEV, "ENODEV"},
+      {ETIMEDOUT, "ETIMEDOUT"},
+      {ESRCH, "ESRCH"},
   };
   for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); ++i)
     if (names[i].e == e) return names[i].n;
@@ -69,8 +91,10 @@ static const char* errname(int e) {
 }
 
 static void report(const char* step, long rc) {
-  if (rc < 0) printf("%s %s\n", step, errname(errno));
-  else printf("%s ok\n", step);
+  if (rc < 0)
+    printf("%s %s\n", step, errname(errno));
+  else
+    printf("%s ok\n", step);
   fflush(stdout);
 }
 
@@ -204,7 +228,10 @@ static int pktinfo(const char* kind, const char* host, int port, const char* ifn
   } control;
   memset(&control, 0, sizeof(control));
   struct iovec iov = {(void*)"x", 1};
-  struct msghdr m = {.msg_name = &to, .msg_namelen = len, .msg_iov = &iov, .msg_iovlen = 1,
+  struct msghdr m = {.msg_name = &to,
+                     .msg_namelen = len,
+                     .msg_iov = &iov,
+                     .msg_iovlen = 1,
                      .msg_control = control.buf};
   struct cmsghdr* c = (struct cmsghdr*)control.buf;
   if (to.ss_family == AF_INET || mapped) {
@@ -275,13 +302,16 @@ static int scoped(const char* kind, const char* host, int port, const char* firs
   } else if (!strcmp(kind, "udp-sendmmsg")) {
     struct mmsghdr v[2] = {{.msg_hdr = m}, {.msg_hdr = m}};
     int n = sendmmsg(fd, v, 2, 0);
-    if (n < 0) report("sendmmsg", -1);
-    else printf("sendmmsg %d\n", n);
+    if (n < 0)
+      report("sendmmsg", -1);
+    else
+      printf("sendmmsg %d\n", n);
   } else if (!strcmp(kind, "udp-connect")) {
     report("connect", connect(fd, (struct sockaddr*)&to, len));
     report("send", send(fd, payload, size, 0));
   } else if (!strcmp(kind, "tfo")) {
-    report("sendto-fastopen", sendto(fd, kGet, sizeof(kGet) - 1, MSG_FASTOPEN, (struct sockaddr*)&to, len));
+    report("sendto-fastopen",
+           sendto(fd, kGet, sizeof(kGet) - 1, MSG_FASTOPEN, (struct sockaddr*)&to, len));
   } else {
     report("sendto", sendto(fd, payload, size, 0, (struct sockaddr*)&to, len));
   }
@@ -490,6 +520,126 @@ static int nonlocal_source(const char* foreign6, const char* own6) {
   return 0;
 }
 
+/* ------------------------------------------------------------ network namespaces */
+
+static void write_file(const char* path, const char* text) {
+  int fd = open(path, O_WRONLY);
+  if (fd >= 0) {
+    if (write(fd, text, strlen(text)) < 0) perror(path);
+    close(fd);
+  }
+}
+
+static void loopback_up(void) {
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof(ifr));
+  strcpy(ifr.ifr_name, "lo");
+  int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  ioctl(fd, SIOCGIFFLAGS, &ifr);
+  ifr.ifr_flags |= IFF_UP;
+  report("lo-up", ioctl(fd, SIOCSIFFLAGS, &ifr));
+  close(fd);
+}
+
+/* Runs `ip ARGS...` and reports "<step> ok" or "<step> failed". */
+static void run_ip(const char* step, char* const argv[]) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    int null = open("/dev/null", O_WRONLY);
+    dup2(null, 2);
+    execvp("ip", argv);
+    _exit(127);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  printf("%s %s\n", step, WIFEXITED(status) && WEXITSTATUS(status) == 0 ? "ok" : "failed");
+  fflush(stdout);
+}
+
+/* A program (run as an unprivileged user) in user and network namespaces of
+ * its own: a new network namespace has no way out but through processes of
+ * the tree. Inside it: loopback works, the server is unreachable, a veth
+ * pair can be made but not moved out to HOST_NETNS (a file of bindsup's
+ * network namespace), and entering HOST_NETNS is refused. A socket made
+ * before the namespace still goes through the interface; one made inside and
+ * handed out over a unix socket still cannot reach the server. */
+static int netns(const char* server, int port, const char* host_netns) {
+  struct sockaddr_storage to;
+  socklen_t len = addr_of(server, port, &to);
+  int outside = socket(AF_INET, SOCK_DGRAM, 0);
+  int pair[2];
+  socketpair(AF_UNIX, SOCK_DGRAM, 0, pair);
+  pid_t child = fork();
+  if (child == 0) {
+    uid_t uid = getuid();
+    gid_t gid = getgid();
+    report("unshare-user-net", unshare(CLONE_NEWUSER | CLONE_NEWNET));
+    /* Root inside (as `unshare -r` does), so that `ip` keeps its capabilities. */
+    write_file("/proc/self/setgroups", "deny");
+    char map[64];
+    snprintf(map, sizeof(map), "0 %u 1", (unsigned)uid);
+    write_file("/proc/self/uid_map", map);
+    snprintf(map, sizeof(map), "0 %u 1", (unsigned)gid);
+    write_file("/proc/self/gid_map", map);
+    loopback_up();
+    int inside = socket(AF_INET, SOCK_DGRAM, 0);
+    report("inside-sendto-server", sendto(inside, "i", 1, 0, (struct sockaddr*)&to, len));
+    int receiver = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in loop = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    bind(receiver, (struct sockaddr*)&loop, sizeof(loop));
+    socklen_t loop_len = sizeof(loop);
+    getsockname(receiver, (struct sockaddr*)&loop, &loop_len);
+    report("inside-loopback-sendto", sendto(inside, "l", 1, 0, (struct sockaddr*)&loop, loop_len));
+    char byte;
+    struct pollfd p = {receiver, POLLIN, 0};
+    printf("inside-loopback %s\n",
+           poll(&p, 1, 2000) == 1 && recv(receiver, &byte, 1, 0) == 1 ? "received" : "lost");
+    report("outside-socket-sendto", sendto(outside, "o", 1, 0, (struct sockaddr*)&to, len));
+    char* add[] = {"ip", "link", "add", "bsupa", "type", "veth", "peer", "name", "bsupb", NULL};
+    run_ip("veth-inside", add);
+    char* move[] = {"ip", "link", "set", "bsupb", "netns", (char*)host_netns, NULL};
+    run_ip("veth-move-out", move);
+    int host = open(host_netns, O_RDONLY);
+    report("setns-back", setns(host, CLONE_NEWNET));
+    /* Hand the inside socket out. */
+    union {
+      char buf[CMSG_SPACE(sizeof(int))];
+      struct cmsghdr align;
+    } control;
+    memset(&control, 0, sizeof(control));
+    struct iovec iov = {(void*)"s", 1};
+    struct msghdr m = {.msg_iov = &iov,
+                       .msg_iovlen = 1,
+                       .msg_control = control.buf,
+                       .msg_controllen = sizeof(control.buf)};
+    struct cmsghdr* c = CMSG_FIRSTHDR(&m);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &inside, sizeof(int));
+    report("hand-out", sendmsg(pair[1], &m, 0));
+    _exit(0);
+  }
+  waitpid(child, NULL, 0);
+  union {
+    char buf[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } control;
+  char byte;
+  struct iovec iov = {&byte, 1};
+  struct msghdr m = {.msg_iov = &iov,
+                     .msg_iovlen = 1,
+                     .msg_control = control.buf,
+                     .msg_controllen = sizeof(control.buf)};
+  struct pollfd p = {pair[0], POLLIN, 0};
+  int handed = -1;
+  if (poll(&p, 1, 2000) == 1 && recvmsg(pair[0], &m, 0) == 1 && CMSG_FIRSTHDR(&m) != NULL)
+    memcpy(&handed, CMSG_DATA(CMSG_FIRSTHDR(&m)), sizeof(int));
+  report("handed-socket-sendto-server",
+         handed < 0 ? (errno = EBADF, -1) : sendto(handed, "h", 1, 0, (struct sockaddr*)&to, len));
+  return 0;
+}
+
 /* ------------------------------------------------------------ raw headers, flow labels, anycast */
 
 /* Packets whose IP header the program writes go to the destination in that
@@ -513,9 +663,9 @@ static int flowlabel(void) {
   unsigned char request[32 + 64];
   memset(request, 0, sizeof(request));
   inet_pton(AF_INET6, "fd00:200::1", request);
-  request[16 + 3] = 0x12;            /* flr_label (network order) */
-  request[20] = 0;                   /* IPV6_FL_A_GET */
-  request[22] = 1;                   /* IPV6_FL_F_CREATE */
+  request[16 + 3] = 0x12; /* flr_label (network order) */
+  request[20] = 0;        /* IPV6_FL_A_GET */
+  request[22] = 1;        /* IPV6_FL_F_CREATE */
   struct cmsghdr* c = (struct cmsghdr*)(request + 32);
   c->cmsg_len = CMSG_LEN(24);
   c->cmsg_level = SOL_IPV6;
@@ -540,10 +690,12 @@ static int tfo(const char* how, const char* host, int port) {
   socklen_t len = addr_of(host, port, &to);
   int fd = socket(to.ss_family, SOCK_STREAM, 0);
   if (strcmp(how, "sendto") == 0) {
-    report("sendto-fastopen", sendto(fd, kGet, sizeof(kGet) - 1, MSG_FASTOPEN, (struct sockaddr*)&to, len));
+    report("sendto-fastopen",
+           sendto(fd, kGet, sizeof(kGet) - 1, MSG_FASTOPEN, (struct sockaddr*)&to, len));
   } else {
     int one = 1;
-    report("tcp-fastopen-connect", setsockopt(fd, IPPROTO_TCP, TCP_FASTOPEN_CONNECT, &one, sizeof(one)));
+    report("tcp-fastopen-connect",
+           setsockopt(fd, IPPROTO_TCP, TCP_FASTOPEN_CONNECT, &one, sizeof(one)));
     report("connect", connect(fd, (struct sockaddr*)&to, len));
     report("write", write(fd, kGet, sizeof(kGet) - 1));
   }
@@ -572,7 +724,8 @@ static int bind_device(const char* how, const char* ifname, const char* host, in
   addr_of(host, port, &to);
   int fd = socket(to.ss_family, SOCK_STREAM, 0);
   if (strcmp(how, "name") == 0) {
-    report("so-bindtodevice", setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, ifname, (socklen_t)strlen(ifname)));
+    report("so-bindtodevice",
+           setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, ifname, (socklen_t)strlen(ifname)));
   } else {
     int index = (int)if_nametoindex(ifname);
     report("so-bindtoifindex", setsockopt(fd, SOL_SOCKET, SO_BINDTOIFINDEX, &index, sizeof(index)));
@@ -615,7 +768,9 @@ static int odd_names(const char* host, int port) {
 
 /* A sticky source route through HOP (IPv4 loose source route option, or an
  * IPv6 segment routing header), then a datagram to HOST:PORT; then the
- * option cleared and the datagram again. */
+ * option cleared and the datagram again. Waits for a reply to each, so that
+ * no reply reaches the socket after it is closed (the kernel would answer
+ * it with an ICMP error, through the default route). */
 static int source_route(const char* hop, const char* host, int port) {
   struct sockaddr_storage to;
   socklen_t len = addr_of(host, port, &to);
@@ -637,6 +792,7 @@ static int source_route(const char* hop, const char* host, int port) {
   }
   report("sendto-again", sendto(fd, "x", 1, 0, (struct sockaddr*)&to, len));
   await_reply(fd, "reply");
+  await_reply(fd, "reply");
   return 0;
 }
 
@@ -649,7 +805,8 @@ static int multicast_if(const char* ifname, const char* group, int port) {
     report("ip-multicast-if", setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &m, sizeof(m)));
   } else {
     int index = (int)if_nametoindex(ifname);
-    report("ipv6-multicast-if", setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, &index, sizeof(index)));
+    report("ipv6-multicast-if",
+           setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, &index, sizeof(index)));
   }
   report("sendto-group", sendto(fd, "x", 1, 0, (struct sockaddr*)&to, len));
   return 0;
@@ -661,14 +818,17 @@ static int join(const char* group, const char* ifname) {
   int fd = socket(g.ss_family, SOCK_DGRAM, 0);
   unsigned index = strcmp(ifname, "none") == 0 ? 0 : if_nametoindex(ifname);
   if (g.ss_family == AF_INET) {
-    struct ip_mreqn m = {.imr_multiaddr = ((struct sockaddr_in*)&g)->sin_addr, .imr_ifindex = (int)index};
+    struct ip_mreqn m = {.imr_multiaddr = ((struct sockaddr_in*)&g)->sin_addr,
+                         .imr_ifindex = (int)index};
     report("ip-add-membership", setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &m, sizeof(m)));
     /* The same join with the upper half of the level's register set: the
      * kernel reads only the low 32 bits. */
     report("ip-add-membership-upper-bits",
-           syscall(SYS_setsockopt, fd, (long)IPPROTO_IP | (1L << 32), IP_ADD_MEMBERSHIP, &m, sizeof(m)));
+           syscall(SYS_setsockopt, fd, (long)IPPROTO_IP | (1L << 32), IP_ADD_MEMBERSHIP, &m,
+                   sizeof(m)));
   } else {
-    struct ipv6_mreq m = {.ipv6mr_multiaddr = ((struct sockaddr_in6*)&g)->sin6_addr, .ipv6mr_interface = index};
+    struct ipv6_mreq m = {.ipv6mr_multiaddr = ((struct sockaddr_in6*)&g)->sin6_addr,
+                          .ipv6mr_interface = index};
     report("ipv6-add-membership", setsockopt(fd, IPPROTO_IPV6, IPV6_ADD_MEMBERSHIP, &m, sizeof(m)));
   }
   usleep(500 * 1000); /* the kernel sends its reports right away */
@@ -763,7 +923,10 @@ static int race_dup2(const char* host, int port, const char* ifname, int iterati
   memset(&control, 0, sizeof(control));
   struct cmsghdr* c = (struct cmsghdr*)control.buf;
   struct iovec iov = {(void*)"d", 1};
-  struct msghdr m = {.msg_name = &to, .msg_namelen = len, .msg_iov = &iov, .msg_iovlen = 1,
+  struct msghdr m = {.msg_name = &to,
+                     .msg_namelen = len,
+                     .msg_iov = &iov,
+                     .msg_iovlen = 1,
                      .msg_control = control.buf};
   if (to.ss_family == AF_INET) {
     struct in_pktinfo info = {.ipi_ifindex = (int)if_nametoindex(ifname)};
@@ -788,6 +951,93 @@ static int race_dup2(const char* host, int port, const char* ifname, int iterati
   atomic_store(&stop_flag, 1);
   pthread_join(t, NULL);
   printf("race-dup2 done\n");
+  return 0;
+}
+
+/* The fd number and the name another task keeps switching between a unix
+ * socket (no name) and an unbound UDP socket (HOST:PORT), while this thread
+ * sendmsg()s on that number. A unix call from a thread that is alone in its
+ * fd table is left to the kernel; these races are how that proof could be
+ * cheated. MODE:
+ *   churn       the other task is a chain of threads, each creating the next
+ *               and exiting (the thread count moves all the time);
+ *   clonefiles  the other task is a process sharing this one's fd table
+ *               (clone with CLONE_FILES, without CLONE_THREAD): refused. */
+static int sole_fd;
+static int sole_unix;
+static struct sockaddr_storage sole_to;
+static socklen_t sole_to_len;
+static struct msghdr sole_msg;
+static atomic_int sole_stop;
+
+static void sole_toggle(int k) {
+  if (k & 1) {
+    /* A fresh socket each time: one bindsup has seen is bound already. */
+    int fresh = socket(sole_to.ss_family, SOCK_DGRAM, 0);
+    dup2(fresh, sole_fd);
+    close(fresh);
+    sole_msg.msg_name = &sole_to;
+    sole_msg.msg_namelen = sole_to_len;
+  } else {
+    dup2(sole_unix, sole_fd);
+    sole_msg.msg_name = NULL;
+    sole_msg.msg_namelen = 0;
+  }
+}
+
+static void* sole_churn(void* unused) {
+  (void)unused;
+  for (int k = 0; k < 2000 && !atomic_load(&sole_stop); ++k) sole_toggle(k);
+  if (!atomic_load(&sole_stop)) {
+    pthread_t next;
+    if (pthread_create(&next, NULL, sole_churn, NULL) == 0) pthread_detach(next);
+  }
+  return NULL;
+}
+
+static int sole_racer_process(void* unused) {
+  (void)unused;
+  for (int k = 0; !atomic_load(&sole_stop); ++k) sole_toggle(k);
+  return 0;
+}
+
+static int race_sole(const char* mode, int milliseconds, const char* host, int port) {
+  sole_to_len = addr_of(host, port, &sole_to);
+  int pair[2];
+  socketpair(AF_UNIX, SOCK_DGRAM, 0, pair);
+  sole_unix = pair[0];
+  sole_fd = dup(pair[0]);
+  static struct iovec iov = {(void*)"r", 1};
+  sole_msg.msg_iov = &iov;
+  sole_msg.msg_iovlen = 1;
+  static char stack[1 << 16] __attribute__((aligned(16)));
+  pid_t racer = -1;
+  if (!strcmp(mode, "churn")) {
+    pthread_t first;
+    pthread_create(&first, NULL, sole_churn, NULL);
+    pthread_detach(first);
+  } else {
+    racer =
+        clone(sole_racer_process, stack + sizeof(stack), CLONE_VM | CLONE_FILES | SIGCHLD, NULL);
+    report("clone-files", racer);
+  }
+  struct timespec start, now;
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  long calls = 0;
+  do {
+    sendmsg(sole_fd, &sole_msg, MSG_DONTWAIT);
+    /* Drain the unix side now and then. */
+    char buf[8];
+    while (recv(pair[1], buf, sizeof(buf), MSG_DONTWAIT) > 0) {
+    }
+    ++calls;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+  } while ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 <
+           milliseconds);
+  atomic_store(&sole_stop, 1);
+  if (racer > 0) waitpid(racer, NULL, 0);
+  usleep(20000);
+  printf("race-sole %s done\n", mode);
   return 0;
 }
 
@@ -822,7 +1072,8 @@ static int thread_files(const char* host, int port) {
   thread_port = port;
   main_unix_fd = socket(AF_UNIX, SOCK_DGRAM, 0);
   size_t size = 1 << 20;
-  char* stack = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  char* stack =
+      mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
   /* A thread (same thread group) without CLONE_FILES. */
   pid_t tid = clone(clone_thread_main, stack + size,
                     CLONE_VM | CLONE_FS | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM, NULL);
@@ -896,8 +1147,12 @@ static int ping_socket(const char* host, const char* ifname) {
   c->cmsg_len = CMSG_LEN(sizeof(info));
   memcpy(CMSG_DATA(c), &info, sizeof(info));
   struct iovec iov = {&echo, sizeof(echo)};
-  struct msghdr m = {.msg_name = &to, .msg_namelen = len, .msg_iov = &iov, .msg_iovlen = 1,
-                     .msg_control = control.buf, .msg_controllen = sizeof(control.buf)};
+  struct msghdr m = {.msg_name = &to,
+                     .msg_namelen = len,
+                     .msg_iov = &iov,
+                     .msg_iovlen = 1,
+                     .msg_control = control.buf,
+                     .msg_controllen = sizeof(control.buf)};
   report("ping-sendmsg", sendmsg(fd, &m, 0));
   struct pollfd p = {fd, POLLIN, 0};
   printf("reply %s\n", poll(&p, 1, 2000) == 1 ? "received" : "no-reply");
@@ -955,7 +1210,10 @@ static int attack_supervisor(void) {
 }
 
 static volatile sig_atomic_t go;
-static void on_go(int sig) { (void)sig; go = 1; }
+static void on_go(int sig) {
+  (void)sig;
+  go = 1;
+}
 
 /* Sends datagrams for `seconds` once SIGUSR1 arrives (the test kills the
  * supervisor first). */
@@ -971,8 +1229,10 @@ static int udp_loop(const char* host, int port, int seconds) {
   struct timespec start, now;
   clock_gettime(CLOCK_MONOTONIC, &start);
   do {
-    if (sendto(fd, "l", 1, 0, (struct sockaddr*)&to, len) == 1) ++sent;
-    else ++failed, last = errno;
+    if (sendto(fd, "l", 1, 0, (struct sockaddr*)&to, len) == 1)
+      ++sent;
+    else
+      ++failed, last = errno;
     usleep(10000);
     clock_gettime(CLOCK_MONOTONIC, &now);
   } while (now.tv_sec - start.tv_sec < seconds);
@@ -986,8 +1246,8 @@ static int udp_loop(const char* host, int port, int seconds) {
 static long packet_frame(long fd, const char* ifname) {
   if (fd < 0) return fd;
   unsigned char frame[64];
-  memset(frame, 0xff, 6);      /* broadcast */
-  memset(frame + 6, 0x02, 6);  /* a locally administered source */
+  memset(frame, 0xff, 6);     /* broadcast */
+  memset(frame + 6, 0x02, 6); /* a locally administered source */
   frame[12] = 0x88;
   frame[13] = 0xb5;
   memset(frame + 14, 'x', sizeof(frame) - 14);
@@ -1010,41 +1270,116 @@ int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
   if (argc < 2) goto usage;
   const char* s = argv[1];
-#define ARGS(n) if (argc != (n) + 2) goto usage
-  if (!strcmp(s, "udp-sendto")) { ARGS(2); return udp_sendto(argv[2], atoi(argv[3])); }
-  if (!strcmp(s, "udp-sendmsg")) { ARGS(2); return udp_sendmsg(argv[2], atoi(argv[3]), 0); }
-  if (!strcmp(s, "udp-sendmmsg")) { ARGS(2); return udp_sendmsg(argv[2], atoi(argv[3]), 1); }
-  if (!strcmp(s, "pktinfo")) { ARGS(4); return pktinfo(argv[2], argv[3], atoi(argv[4]), argv[5]); }
-  if (!strcmp(s, "tfo")) { ARGS(3); return tfo(argv[2], argv[3], atoi(argv[4])); }
-  if (!strcmp(s, "scoped")) { ARGS(4); return scoped(argv[2], argv[3], atoi(argv[4]), argv[5]); }
-  if (!strcmp(s, "bind-scoped")) { ARGS(3); return bind_scoped(argv[2], argv[3], argv[4]); }
-  if (!strcmp(s, "race-bind")) { ARGS(4); return race_bind(argv[2], atoi(argv[3]), argv[4], argv[5]); }
+#define ARGS(n) \
+  if (argc != (n) + 2) goto usage
+  if (!strcmp(s, "udp-sendto")) {
+    ARGS(2);
+    return udp_sendto(argv[2], atoi(argv[3]));
+  }
+  if (!strcmp(s, "udp-sendmsg")) {
+    ARGS(2);
+    return udp_sendmsg(argv[2], atoi(argv[3]), 0);
+  }
+  if (!strcmp(s, "udp-sendmmsg")) {
+    ARGS(2);
+    return udp_sendmsg(argv[2], atoi(argv[3]), 1);
+  }
+  if (!strcmp(s, "pktinfo")) {
+    ARGS(4);
+    return pktinfo(argv[2], argv[3], atoi(argv[4]), argv[5]);
+  }
+  if (!strcmp(s, "tfo")) {
+    ARGS(3);
+    return tfo(argv[2], argv[3], atoi(argv[4]));
+  }
+  if (!strcmp(s, "scoped")) {
+    ARGS(4);
+    return scoped(argv[2], argv[3], atoi(argv[4]), argv[5]);
+  }
+  if (!strcmp(s, "bind-scoped")) {
+    ARGS(3);
+    return bind_scoped(argv[2], argv[3], argv[4]);
+  }
+  if (!strcmp(s, "race-bind")) {
+    ARGS(4);
+    return race_bind(argv[2], atoi(argv[3]), argv[4], argv[5]);
+  }
   if (!strcmp(s, "hdrincl")) return hdrincl();
-  if (!strcmp(s, "nonlocal-source")) { ARGS(2); return nonlocal_source(argv[2], argv[3]); }
+  if (!strcmp(s, "race-sole")) {
+    ARGS(4);
+    return race_sole(argv[2], atoi(argv[3]), argv[4], atoi(argv[5]));
+  }
+  if (!strcmp(s, "netns")) {
+    ARGS(3);
+    return netns(argv[2], atoi(argv[3]), argv[4]);
+  }
+  if (!strcmp(s, "nonlocal-source")) {
+    ARGS(2);
+    return nonlocal_source(argv[2], argv[3]);
+  }
   if (!strcmp(s, "routing-inputs")) {
     ARGS(5);
     return routing_inputs(argv[2], argv[3], argv[4], argv[5], argv[6]);
   }
-  if (!strcmp(s, "spread")) { ARGS(3); return spread(argv[2], atoi(argv[3]), atoi(argv[4])); }
+  if (!strcmp(s, "spread")) {
+    ARGS(3);
+    return spread(argv[2], atoi(argv[3]), atoi(argv[4]));
+  }
   if (!strcmp(s, "flowlabel")) return flowlabel();
-  if (!strcmp(s, "anycast")) { ARGS(2); return anycast(argv[2], argv[3]); }
+  if (!strcmp(s, "anycast")) {
+    ARGS(2);
+    return anycast(argv[2], argv[3]);
+  }
   if (!strcmp(s, "io-uring")) {
     struct io_uring_params params;
     memset(&params, 0, sizeof(params));
     report("io_uring_setup", syscall(SYS_io_uring_setup, 8, &params));
     return 0;
   }
-  if (!strcmp(s, "bind-device")) { ARGS(4); return bind_device(argv[2], argv[3], argv[4], atoi(argv[5])); }
-  if (!strcmp(s, "unicast-if")) { ARGS(3); return unicast_if(argv[2], argv[3], atoi(argv[4])); }
-  if (!strcmp(s, "odd-names")) { ARGS(2); return odd_names(argv[2], atoi(argv[3])); }
-  if (!strcmp(s, "source-route")) { ARGS(3); return source_route(argv[2], argv[3], atoi(argv[4])); }
-  if (!strcmp(s, "multicast-if")) { ARGS(3); return multicast_if(argv[2], argv[3], atoi(argv[4])); }
-  if (!strcmp(s, "join")) { ARGS(2); return join(argv[2], argv[3]); }
-  if (!strcmp(s, "excluded-reuse")) { ARGS(3); return excluded_reuse(argv[2], argv[3], atoi(argv[4])); }
-  if (!strcmp(s, "race-addr")) { ARGS(4); return race_addr(argv[2], atoi(argv[3]), argv[4], atoi(argv[5])); }
-  if (!strcmp(s, "race-dup2")) { ARGS(4); return race_dup2(argv[2], atoi(argv[3]), argv[4], atoi(argv[5])); }
-  if (!strcmp(s, "thread-files")) { ARGS(2); return thread_files(argv[2], atoi(argv[3])); }
-  if (!strcmp(s, "unshare-files")) { ARGS(2); return unshare_files(argv[2], atoi(argv[3])); }
+  if (!strcmp(s, "bind-device")) {
+    ARGS(4);
+    return bind_device(argv[2], argv[3], argv[4], atoi(argv[5]));
+  }
+  if (!strcmp(s, "unicast-if")) {
+    ARGS(3);
+    return unicast_if(argv[2], argv[3], atoi(argv[4]));
+  }
+  if (!strcmp(s, "odd-names")) {
+    ARGS(2);
+    return odd_names(argv[2], atoi(argv[3]));
+  }
+  if (!strcmp(s, "source-route")) {
+    ARGS(3);
+    return source_route(argv[2], argv[3], atoi(argv[4]));
+  }
+  if (!strcmp(s, "multicast-if")) {
+    ARGS(3);
+    return multicast_if(argv[2], argv[3], atoi(argv[4]));
+  }
+  if (!strcmp(s, "join")) {
+    ARGS(2);
+    return join(argv[2], argv[3]);
+  }
+  if (!strcmp(s, "excluded-reuse")) {
+    ARGS(3);
+    return excluded_reuse(argv[2], argv[3], atoi(argv[4]));
+  }
+  if (!strcmp(s, "race-addr")) {
+    ARGS(4);
+    return race_addr(argv[2], atoi(argv[3]), argv[4], atoi(argv[5]));
+  }
+  if (!strcmp(s, "race-dup2")) {
+    ARGS(4);
+    return race_dup2(argv[2], atoi(argv[3]), argv[4], atoi(argv[5]));
+  }
+  if (!strcmp(s, "thread-files")) {
+    ARGS(2);
+    return thread_files(argv[2], atoi(argv[3]));
+  }
+  if (!strcmp(s, "unshare-files")) {
+    ARGS(2);
+    return unshare_files(argv[2], atoi(argv[3]));
+  }
   if (!strcmp(s, "clone3")) {
     struct clone_args a;
     memset(&a, 0, sizeof(a));
@@ -1060,8 +1395,14 @@ int main(int argc, char** argv) {
     report("prctl-set-dumpable-0", prctl(PR_SET_DUMPABLE, 0, 0, 0, 0));
     return tcp_get(argv[2], atoi(argv[3]), -1, "connect");
   }
-  if (!strcmp(s, "raw")) { ARGS(1); return raw_ping(argv[2]); }
-  if (!strcmp(s, "ping")) { ARGS(2); return ping_socket(argv[2], argv[3]); }
+  if (!strcmp(s, "raw")) {
+    ARGS(1);
+    return raw_ping(argv[2]);
+  }
+  if (!strcmp(s, "ping")) {
+    ARGS(2);
+    return ping_socket(argv[2], argv[3]);
+  }
   if (!strcmp(s, "sockets")) {
     ARGS(1);
     report("packet-socket", packet_frame(socket(AF_PACKET, SOCK_RAW, htons(0x0003)), argv[2]));
@@ -1093,7 +1434,10 @@ int main(int argc, char** argv) {
   if (!strcmp(s, "own-listener")) return own_listener();
   if (!strcmp(s, "suspend-seccomp")) return suspend_seccomp();
   if (!strcmp(s, "attack-supervisor")) return attack_supervisor();
-  if (!strcmp(s, "udp-loop")) { ARGS(3); return udp_loop(argv[2], atoi(argv[3]), atoi(argv[4])); }
+  if (!strcmp(s, "udp-loop")) {
+    ARGS(3);
+    return udp_loop(argv[2], atoi(argv[3]), atoi(argv[4]));
+  }
 usage:
   fprintf(stderr, "escape: unknown scenario or wrong arguments (see the source)\n");
   return 2;
