@@ -49,6 +49,7 @@ KernelEvent DecodeEvent(const bk_event& raw, const KernelConfig& config) {
     case BK_ACTION_DROPPED: e.action = Action::kDropped; break;
     default: e.action = Action::kUnknown; break;
   }
+  e.family = raw.family == 4 ? AF_INET : raw.family == 6 ? AF_INET6 : 0;
   e.protocol = raw.protocol;
   // A socket hook without an address (sock_create, setsockopt) says only
   // the family: no endpoint then.

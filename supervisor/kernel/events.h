@@ -25,6 +25,7 @@ struct KernelEvent {
   pid_t tid = 0;
   Hook hook = Hook::kUnknown;
   Action action = Action::kUnknown;
+  int family = 0;                          // AF_INET, AF_INET6 (v4-mapped: AF_INET), or 0
   int protocol = 0;                        // IPPROTO_*
   std::optional<Endpoint> destination;     // as the program gave it
   std::optional<Endpoint> rewritten;       // a DNS query's new destination

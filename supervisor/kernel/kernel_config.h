@@ -58,7 +58,8 @@ struct KernelConfig {
   int deny_errno = EPERM;
   // --bind-listeners.
   bool bind_listeners = false;
-  // Send each decision to the ring buffer (--log, --stats, -v).
+  // Send each decision to the ring buffer (--log, --stats, -v); refusals
+  // (denied, refused, dropped) are sent always.
   bool audit = false;
 };
 

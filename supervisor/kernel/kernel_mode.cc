@@ -6,8 +6,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "supervisor/host/sysctls.h"
 #include "supervisor/kernel/containment.h"
 #include "supervisor/kernel/launch.h"
+#include "supervisor/kernel/probe.h"
 
 namespace bindsup::kernel {
 namespace {
@@ -25,14 +27,40 @@ Status CheckPrivileges() {
   return Error{EPERM, "kernel mode needs CAP_BPF and CAP_NET_ADMIN, or CAP_SYS_ADMIN"};
 }
 
+// With ip_nonlocal_bind on, bind() takes a source that is not the host's
+// without any option the setsockopt hook could refuse, and bpf_sock_addr
+// cannot tell such an address from the host's own (seccomp mode asks the
+// kernel per call).
+Status CheckSysctls() {
+  std::vector<std::string> on = NonlocalBindEnabled();
+  if (on.empty()) return {};
+  std::string names;
+  for (const std::string& name : on) names += (names.empty() ? "" : " and ") + name;
+  return Error{ENOTSUP, names + " = 1 lets a program send from a source that is not the "
+                                "host's, which kernel mode cannot refuse"};
+}
+
+// Whether anything can keep a program in its cgroup (the plan itself needs
+// the run's cgroup): checked before the programs are loaded.
+Status CheckContainment(const Hierarchy& hierarchy) {
+  if (LandlockAbi() >= 1 || (hierarchy.nsdelegate && HasEffective(CAP_SYS_ADMIN))) return {};
+  return Error{ENOTSUP,
+               "nothing can keep the program in its cgroup here: this kernel has no Landlock "
+               "(Linux 5.13, lsm=landlock), and the cgroup2 hierarchy is not mounted with "
+               "nsdelegate"};
+}
+
 }  // namespace
 
 StartOutcome KernelRun::Start(const KernelConfig& config, const std::vector<std::string>& argv,
                               const StartOptions& options) {
   StartOutcome out;
-  if (Status s = CheckPrivileges(); !s) {
-    out.error = s.error();
-    return out;
+  // The cheap checks first: --mode auto falls back on any of them.
+  for (Status s : {CheckPrivileges(), CheckSysctls()}) {
+    if (!s) {
+      out.error = s.error();
+      return out;
+    }
   }
   std::unique_ptr<KernelRun> run(new KernelRun());
   run->config_ = config;
@@ -42,6 +70,10 @@ StartOutcome KernelRun::Start(const KernelConfig& config, const std::vector<std:
     return out;
   }
   run->hierarchy_ = std::move(*hierarchy);
+  if (Status s = CheckContainment(run->hierarchy_); !s) {
+    out.error = s.error();
+    return out;
+  }
   if (auto stale = RemoveStaleCgroups(run->hierarchy_)) out.stale = std::move(*stale);
 
   auto programs = Programs::Load(config);
@@ -111,6 +143,7 @@ ProbeReport Probe() {
   };
   bool usable = add("privileges", CheckPrivileges(),
                     HasEffective(CAP_SYS_ADMIN) ? "CAP_SYS_ADMIN" : "CAP_BPF and CAP_NET_ADMIN");
+  usable &= add("sysctls", CheckSysctls(), "ip_nonlocal_bind off");
 
   auto hierarchy = OpenHierarchy();
   std::string where;

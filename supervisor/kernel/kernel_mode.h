@@ -1,6 +1,6 @@
-// Kernel mode's public face: run a command under the BPF programs of its own
-// cgroup, read what they report, clean up. docs/kernel-mode.md explains the
-// mechanism; kernel_run.cc is a small driver that shows the sequence:
+// Kernel mode's mechanism: run a command under the BPF programs of its own
+// cgroup, read what they report, clean up. docs/kernel-mode.md explains it;
+// kernel_supervisor.cc (the run loop) uses it:
 //
 //   auto outcome = KernelRun::Start(config, argv, options);
 //   ... wait on outcome.run->pidfd() (the command) and on
@@ -77,18 +77,5 @@ class KernelRun {
   pid_t pid_ = -1;
   UniqueFd pidfd_;
 };
-
-// --check: whether kernel mode can run here, and why not. Each check proves
-// what it names on a throwaway cgroup and child.
-struct ProbeCheck {
-  std::string name;
-  bool ok = false;
-  std::string detail;
-};
-struct ProbeReport {
-  bool usable = false;
-  std::vector<ProbeCheck> checks;
-};
-ProbeReport Probe();
 
 }  // namespace bindsup::kernel

@@ -153,11 +153,10 @@ Result<std::unique_ptr<Programs>> Programs::Load(const KernelConfig& config) {
   if (int err = bindsup_bpf__load(p->skeleton_)) return LibbpfError(err, "load the BPF programs");
   Status filled = FillMaps(p->skeleton_, config);
   if (!filled) return filled.error();
-  if (config.audit) {
-    p->ring_ = ring_buffer__new(bpf_map__fd(p->skeleton_->maps.events), &Programs::OnEvent,
-                                p.get(), nullptr);
-    if (!p->ring_) return LibbpfError(errno, "open the BPF ring buffer");
-  }
+  // Always: refusals are reported whatever the options (the programs' audit()).
+  p->ring_ = ring_buffer__new(bpf_map__fd(p->skeleton_->maps.events), &Programs::OnEvent, p.get(),
+                              nullptr);
+  if (!p->ring_) return LibbpfError(errno, "open the BPF ring buffer");
   return p;
 }
 

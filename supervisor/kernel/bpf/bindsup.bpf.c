@@ -178,9 +178,13 @@ struct decision {
   struct dest rewritten;
 };
 
+// Every decision with --log, --stats or -v (BK_AUDIT); refusals always,
+// since bindsup warns about each, as seccomp mode does.
 static __always_inline void audit(__u8 hook, __u8 protocol, const struct dest* d,
                                   const struct decision* dec, int error, __u64 cookie) {
-  if (!(config.flags & BK_AUDIT)) return;
+  if (!(config.flags & BK_AUDIT) && dec->action != BK_ACTION_DENIED &&
+      dec->action != BK_ACTION_REFUSED && dec->action != BK_ACTION_DROPPED)
+    return;
   struct bk_event* e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
   if (!e) {
     count(0);
@@ -942,16 +946,14 @@ int egress(struct __sk_buff* skb) {
   if ((config.flags & BK_HAS_EXCLUSIONS) && device == excluded_device(&d)) return 1;
 drop:
   count(1);
-  if (config.flags & BK_AUDIT) {
-    // The destination port, for the log (TCP and UDP, no extension headers).
-    if (protocol == IPPROTO_TCP || protocol == IPPROTO_UDP) {
-      __u32 offset = d.family == 4 ? (__u32)(ihl & 0x0f) * 4 : 40;
-      __u16 port = 0;
-      if (bpf_skb_load_bytes(skb, offset + 2, &port, sizeof(port)) == 0) d.port = port;
-    }
-    struct decision dec = {.device = device, .action = BK_ACTION_DROPPED};
-    audit(BK_HOOK_EGRESS, protocol, &d, &dec, EPERM, bpf_get_socket_cookie(skb));
+  // The destination port, for the log (TCP and UDP, no extension headers).
+  if (protocol == IPPROTO_TCP || protocol == IPPROTO_UDP) {
+    __u32 offset = d.family == 4 ? (__u32)(ihl & 0x0f) * 4 : 40;
+    __u16 port = 0;
+    if (bpf_skb_load_bytes(skb, offset + 2, &port, sizeof(port)) == 0) d.port = port;
   }
+  struct decision dec = {.device = device, .action = BK_ACTION_DROPPED};
+  audit(BK_HOOK_EGRESS, protocol, &d, &dec, EPERM, bpf_get_socket_cookie(skb));
   return 0;
 }
 

@@ -21,7 +21,7 @@
 #define BK_HAS_EXCLUSIONS (1u << 1)  // -x: the exclude4/exclude6 maps are in use
 #define BK_HAS_RULES (1u << 2)       // --allow or --deny
 #define BK_HAS_ALLOW (1u << 3)       // --allow: unlisted destinations are refused
-#define BK_AUDIT (1u << 4)           // send decisions to the ring buffer
+#define BK_AUDIT (1u << 4)           // send every decision to the ring buffer (refusals always)
 #define BK_DNS4 (1u << 5)            // -d with an IPv4 server
 #define BK_DNS6 (1u << 6)            // -d with an IPv6 server
 #define BK_SOURCE4 (1u << 7)         // -s with an IPv4 address
