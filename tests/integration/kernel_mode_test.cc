@@ -1,8 +1,11 @@
-// Kernel mode in the two-uplink lab (tests/lab/lab.sh), through the
-// kernel_run driver (bindsup's options, kernel mode only): binding, the
-// kill switch against the escape routes, DNS, exclusions, rules, listeners,
-// containment, and clean-up. Captures on the router's side of both uplinks
-// show what left where.
+// What only kernel mode has, in the two-uplink lab (tests/lab/lab.sh), with
+// `bindsup --mode kernel` whatever the test mode: its own results for the
+// escape routes (the kill switch's EPERM where seccomp mode refuses or
+// performs otherwise), exclusions resolved at start, listeners, containment
+// of a root program, a killed bindsup, stale cgroups, the probe, the
+// choice of mode. The integration suite runs in kernel mode too (ctest's
+// kernel: tests); these are the rest. Captures on the router's side of both
+// uplinks show what left where.
 //
 // They need root (network namespaces, BPF); elsewhere they skip.
 #include <gtest/gtest.h>
@@ -15,6 +18,7 @@
 #include <algorithm>
 #include <chrono>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 #include <thread>
 
@@ -43,6 +47,25 @@ void ExpectLines(const RunResult& r, const std::vector<std::string>& lines) {
   }
 }
 
+// The cgroup2 directory process `pid` is in, as this (the test's) mount
+// and cgroup namespace see it: "/sys/fs/cgroup/unified/bindsup-812-...".
+std::string CgroupOf(pid_t pid) {
+  std::ifstream cgroup("/proc/" + std::to_string(pid) + "/cgroup");
+  std::string line, path;
+  while (std::getline(cgroup, line)) {
+    if (line.rfind("0::", 0) == 0) path = line.substr(3);
+  }
+  std::ifstream mounts("/proc/self/mountinfo");
+  while (std::getline(mounts, line)) {
+    std::istringstream fields(line);
+    std::string id, parent, device, root, mountpoint, rest;
+    fields >> id >> parent >> device >> root >> mountpoint;
+    if (line.find(" - cgroup2 ") != std::string::npos && root == "/" && !path.empty())
+      return mountpoint + path;
+  }
+  return "";
+}
+
 const std::string kReply4 = "reply peer " + std::string(kUplink2v4);
 const std::string kReply6 = "reply peer " + std::string(kUplink2v6);
 
@@ -57,7 +80,7 @@ class KernelMode : public InLab<> {
 
   static std::vector<std::string> Command(const std::vector<std::string>& options,
                                           const std::vector<std::string>& argv) {
-    std::vector<std::string> full{BINDSUP_KERNEL_RUN, "-i", "uplink2"};
+    std::vector<std::string> full{Bindsup(), "--mode", "kernel", "-i", "uplink2"};
     full.insert(full.end(), options.begin(), options.end());
     full.push_back("--");
     full.insert(full.end(), argv.begin(), argv.end());
@@ -134,20 +157,28 @@ TEST_F(KernelMode, PktinfoAndScopeIdsAreDroppedAtEgress) {
               {"sendmmsg -1", "reply no-reply"});
   ExpectLines(Escape({"pktinfo", "sendmsg", kServer6, "8081", "uplink1"}),
               {"sendmsg EINVAL", "reply no-reply"});
-  RunResult scoped = Under({"--stats", "--log", "-"},
-                           {BINDSUP_KERNEL_ESCAPE, "scope", "ff02::1%uplink1", "8081"});
+  RunResult scoped =
+      Under({"-v", "--log", "-"}, {BINDSUP_KERNEL_ESCAPE, "scope", "ff02::1%uplink1", "8081"});
   ExpectLines(scoped, {"sendto EPERM", "sendto-again EPERM"});
-  EXPECT_NE(scoped.err.find("dropped 2 "), std::string::npos) << scoped.Describe();
-  // The audit events say what the kill switch dropped, and where it was going.
-  EXPECT_NE(scoped.err.find("event egress dropped"), std::string::npos) << scoped.Describe();
-  EXPECT_NE(scoped.err.find("to [ff02::1]:8081 dev uplink1"), std::string::npos)
+  EXPECT_NE(scoped.err.find("the kill switch dropped 2 packet(s)"), std::string::npos)
       << scoped.Describe();
+  // The audit events say what the kill switch dropped, and where it was
+  // going: a warning, and a JSON line.
+  EXPECT_NE(scoped.err.find("warning: egress by "), std::string::npos) << scoped.Describe();
+  EXPECT_NE(scoped.err.find("a packet to [ff02::1]:8081 leaving through uplink1 -> fail EPERM"),
+            std::string::npos)
+      << scoped.Describe();
+  EXPECT_NE(scoped.err.find("\"syscall\":\"egress\""), std::string::npos) << scoped.Describe();
+  EXPECT_NE(scoped.err.find("\"action\":\"dropped\""), std::string::npos) << scoped.Describe();
   // escape.c's scope scenarios (datagram, raw and ping sockets; a socket
   // that sent elsewhere first): dropped (EPERM), or refused by the kernel
   // itself (EINVAL). Port 9: no server answers, so no late reply meets a
   // closed socket (whose port unreachable would follow the routing table).
-  const char* kinds[][2] = {{"udp-sendto", "sendto"}, {"udp-sendmsg", "sendmsg"},
-                            {"udp-sendmmsg", "sendmmsg"}, {"raw6", "sendto"}, {"ping6", "sendto"}};
+  const char* kinds[][2] = {{"udp-sendto", "sendto"},
+                            {"udp-sendmsg", "sendmsg"},
+                            {"udp-sendmmsg", "sendmmsg"},
+                            {"raw6", "sendto"},
+                            {"ping6", "sendto"}};
   for (const auto& kind : kinds) {
     for (const char* first : {"-", kServer6}) {
       RunResult r = Escape({"scoped", kind[0], "fe80::1%uplink1", "9", first});
@@ -168,9 +199,9 @@ TEST_F(KernelMode, OptionsNamingAnotherInterfaceAreRefused) {
   r = Escape({"bind-device", "index", "uplink1", kServer4, "8080"});
   ExpectLines(r, {"connect peer " + std::string(kUplink2v4)});
   // Unbinding a connected socket would make it look like a server's.
-  ExpectLines(Under({}, {BINDSUP_KERNEL_ESCAPE, "unbind", kServer4, "8080"}),
-              {"connect ok", "so-bindtodevice-empty EPERM", "so-bindtoifindex-0 EPERM",
-               "bound uplink2"});
+  ExpectLines(
+      Under({}, {BINDSUP_KERNEL_ESCAPE, "unbind", kServer4, "8080"}),
+      {"connect ok", "so-bindtodevice-empty EPERM", "so-bindtoifindex-0 EPERM", "bound uplink2"});
   ExpectLines(Escape({"unicast-if", "uplink1", kServer4, "8081"}),
               {"ip-unicast-if EPERM", "sendto ok", kReply4});
   ExpectLines(Escape({"join", "239.1.2.3", "uplink1"}), {"ip-add-membership EPERM"});
@@ -218,10 +249,10 @@ TEST_F(KernelMode, OtherRoutingInputsLeaveThroughTheInterfaceOrNowhere) {
 // routing table: measured, it left through uplink1 before these were
 // refused), raw headers, flow labels with options, anycast joins.
 TEST_F(KernelMode, SourcesThatAreNotTheHostsAndRawHeadersAreRefused) {
-  ExpectLines(Escape({"nonlocal-source", "fd00:201:1::1", kUplink2v6}),
-              {"ipv6-freebind EPERM", "ip-freebind-on-ipv6 EPERM", "ipv6-transparent EPERM",
-               "ip-transparent EPERM", "ip-freebind ok", "bind-foreign EADDRNOTAVAIL",
-               "sendto-own ok"});
+  ExpectLines(
+      Escape({"nonlocal-source", "fd00:201:1::1", kUplink2v6}),
+      {"ipv6-freebind EPERM", "ip-freebind-on-ipv6 EPERM", "ipv6-transparent EPERM",
+       "ip-transparent EPERM", "ip-freebind ok", "bind-foreign EADDRNOTAVAIL", "sendto-own ok"});
   ExpectLines(Escape({"hdrincl"}), {"ipproto-raw-socket EPERM", "ipproto-raw-socket6 EPERM",
                                     "ip-hdrincl EPERM", "ip-hdrincl-off ok", "ipv6-hdrincl EPERM"});
   ExpectLines(Escape({"flowlabel"}), {"flowlabel-with-options EPERM"});
@@ -230,10 +261,11 @@ TEST_F(KernelMode, SourcesThatAreNotTheHostsAndRawHeadersAreRefused) {
 }
 
 TEST_F(KernelMode, WhatNoCgroupHookSeesIsRefusedBeforehand) {
-  ExpectLines(Escape({"sockets", "uplink1"}),
-              {"packet-socket EAFNOSUPPORT", "packet-socket-upper-bits EAFNOSUPPORT",
-               "xdp-socket EAFNOSUPPORT", "vsock-socket EAFNOSUPPORT", "mptcp-socket EPROTONOSUPPORT",
-               "sctp-socket EPROTONOSUPPORT", "seqpacket-socket ESOCKTNOSUPPORT"});
+  ExpectLines(
+      Escape({"sockets", "uplink1"}),
+      {"packet-socket EAFNOSUPPORT", "packet-socket-upper-bits EAFNOSUPPORT",
+       "xdp-socket EAFNOSUPPORT", "vsock-socket EAFNOSUPPORT", "mptcp-socket EPROTONOSUPPORT",
+       "sctp-socket EPROTONOSUPPORT", "seqpacket-socket ESOCKTNOSUPPORT"});
   ExpectLines(Escape({"io-uring"}), {"io_uring_setup ENOSYS"});
   ExpectLines(Escape({"clone3"}), {"clone3 ENOSYS"});
   NothingThroughUplink1();
@@ -323,11 +355,18 @@ TEST_F(KernelMode, RulesRefuseWithTheErrnoAsked) {
   r = Under({"-d", "10.200.0.54", "--deny", "10.200.0.54"},
             {"dig", "+short", "+tries=1", "+time=1", "test.bindsup"});
   EXPECT_EQ(r.out.find("10.200.0.1"), std::string::npos) << r.Describe();
-  // The log names the rule.
+  // The log names the rule; a warning says it without --log.
   r = Under({"--deny", "10.200.0.0/24:8080", "--log", "-"},
             {ToolPath("probe"), "tcp", kServer4, "8080"});
-  EXPECT_NE(r.err.find("connect denied"), std::string::npos) << r.Describe();
-  EXPECT_NE(r.err.find("rule --deny 10.200.0.0/24:8080"), std::string::npos) << r.Describe();
+  EXPECT_NE(r.err.find("\"action\":\"denied\""), std::string::npos) << r.Describe();
+  EXPECT_NE(r.err.find("\"rule\":\"--deny 10.200.0.0/24:8080\""), std::string::npos)
+      << r.Describe();
+  r = Under({"--deny", "10.200.0.0/24:8080"}, {ToolPath("probe"), "tcp", kServer4, "8080"});
+  EXPECT_NE(r.err.find("warning: connect by " + ToolPath("probe")), std::string::npos)
+      << r.Describe();
+  EXPECT_NE(r.err.find("denied, to 10.200.0.1:8080 (--deny 10.200.0.0/24:8080) -> fail EPERM"),
+            std::string::npos)
+      << r.Describe();
   NothingThroughUplink1();
 }
 
@@ -338,8 +377,8 @@ TEST_F(KernelMode, RulesRefuseWithTheErrnoAsked) {
 // kill switch lets a server's side of TCP answer), unless --bind-listeners.
 TEST_F(KernelMode, ListenersAcceptFromAnyInterfaceUnlessBound) {
   {
-    Background server(lab_->Client(Command({}, {ToolPath("addr_server"), "--tcp", "9090", "--udp",
-                                                 "9091", "--sink", "9092"})));
+    Background server(lab_->Client(Command(
+        {}, {ToolPath("addr_server"), "--tcp", "9090", "--udp", "9091", "--sink", "9092"})));
     ASSERT_TRUE(server.WaitForOutput("ready", milliseconds(5000)));
     RunResult r = lab_->InRouter({"curl", "-sS", "--max-time", "3", "http://10.201.1.2:9090/"});
     EXPECT_EQ(r.out, "10.201.1.1\n") << r.Describe();
@@ -347,9 +386,9 @@ TEST_F(KernelMode, ListenersAcceptFromAnyInterfaceUnlessBound) {
     server.Wait(milliseconds(5000));
   }
   {
-    Background server(lab_->Client(Command(
-        {"--bind-listeners"}, {ToolPath("addr_server"), "--tcp", "9090", "--udp", "9091", "--sink",
-                               "9092"})));
+    Background server(
+        lab_->Client(Command({"--bind-listeners"}, {ToolPath("addr_server"), "--tcp", "9090",
+                                                    "--udp", "9091", "--sink", "9092"})));
     ASSERT_TRUE(server.WaitForOutput("ready", milliseconds(5000)));
     RunResult r = lab_->InRouter({"curl", "-sS", "--max-time", "2", "http://10.201.1.2:9090/"});
     EXPECT_NE(r.exit_code, 0) << r.Describe();
@@ -360,9 +399,9 @@ TEST_F(KernelMode, ListenersAcceptFromAnyInterfaceUnlessBound) {
   }
   {
     // With -x a listener is bound at bind(), not at birth.
-    Background server(lab_->Client(Command(
-        {"--bind-listeners", "-x", "10.201.1.0/24"},
-        {ToolPath("addr_server"), "--tcp", "9090", "--udp", "9091", "--sink", "9092"})));
+    Background server(lab_->Client(
+        Command({"--bind-listeners", "-x", "10.201.1.0/24"},
+                {ToolPath("addr_server"), "--tcp", "9090", "--udp", "9091", "--sink", "9092"})));
     ASSERT_TRUE(server.WaitForOutput("ready", milliseconds(5000)));
     RunResult r = lab_->InRouter({"curl", "-sS", "--max-time", "2", "http://10.201.1.2:9090/"});
     EXPECT_NE(r.exit_code, 0) << r.Describe();
@@ -381,29 +420,23 @@ TEST_F(KernelMode, ListenersAcceptFromAnyInterfaceUnlessBound) {
 TEST_F(KernelMode, ARootProgramCannotLeaveItsCgroupOrDetachThePrograms) {
   const std::vector<std::string> nsenter{"nsenter", "--net=/run/netns/" + lab_->client_ns()};
   std::vector<std::string> argv = nsenter;
-  for (const std::string& a :
-       Command({}, {"sh", "-c",
-                    std::string(BINDSUP_KERNEL_ESCAPE) + " leave; " + BINDSUP_KERNEL_ESCAPE +
-                        " send 10.200.0.1 8081"}))
+  for (const std::string& a : Command({}, {"sh", "-c",
+                                           std::string(BINDSUP_KERNEL_ESCAPE) + " leave; " +
+                                               BINDSUP_KERNEL_ESCAPE + " send 10.200.0.1 8081"}))
     argv.push_back(a);
   RunResult r = RunProgram(argv);
-  ExpectLines(r, {"write-cgroup-procs EACCES", "write-through-proc-1-root EACCES",
-                  "clone3-into-cgroup ENOSYS", "mount-cgroup2 EPERM", "cgroup /", "sendto ok",
-                  kReply4});
+  ExpectLines(
+      r, {"write-cgroup-procs EACCES", "write-through-proc-1-root EACCES",
+          "clone3-into-cgroup ENOSYS", "mount-cgroup2 EPERM", "cgroup /", "sendto ok", kReply4});
   EXPECT_EQ(r.out.find("mounts 0"), std::string::npos) << "no cgroup2 mount seen:" << r.Describe();
 
   // Detaching: the program's own cgroup, by the ids bpftool shows.
-  const std::string name_file = "/tmp/bindsup-kernel-test-" + std::to_string(getpid());
-  argv = {"env", "KERNEL_RUN_CGROUP_FILE=" + name_file};
-  argv.insert(argv.end(), nsenter.begin(), nsenter.end());
-  for (const std::string& a : Command({}, {"sleep", "3"})) argv.push_back(a);
+  argv = nsenter;
+  for (const std::string& a : Command({}, {"sh", "-c", "echo pid $$; exec sleep 3"}))
+    argv.push_back(a);
   Background sleeper(argv);
-  std::string cgroup;
-  for (int i = 0; i < 50 && cgroup.empty(); ++i) {
-    std::this_thread::sleep_for(milliseconds(100));
-    std::ifstream(name_file) >> cgroup;
-  }
-  unlink(name_file.c_str());
+  ASSERT_TRUE(sleeper.WaitForOutput("\n", milliseconds(5000))) << sleeper.output();
+  const std::string cgroup = CgroupOf(std::stoi(sleeper.output().substr(4)));
   ASSERT_FALSE(cgroup.empty());
   RunResult show = RunProgram({"bpftool", "cgroup", "show", cgroup});
   std::istringstream lines(show.out);
@@ -423,34 +456,31 @@ TEST_F(KernelMode, ARootProgramCannotLeaveItsCgroupOrDetachThePrograms) {
 
 // ------------------------------------------------------------ clean-up
 
-// Killing kernel_run (bindsup) leaves its program running, still held: the
-// programs stay attached to the cgroup, not to bindsup's fds. When the
-// program is gone, the next run removes the cgroup.
+// Killing bindsup leaves its program running, still held: the programs stay
+// attached to the cgroup, not to bindsup's fds, and nothing of the program
+// can use another way out. When the program is gone, the next run removes
+// the cgroup.
 TEST_F(KernelMode, AKilledSupervisorLeavesTheProgramHeldAndTheNextRunCleansUp) {
-  const std::string name_file = "/tmp/bindsup-kernel-test-" + std::to_string(getpid());
-  std::vector<std::string> argv{"env", "KERNEL_RUN_CGROUP_FILE=" + name_file, "nsenter",
-                                "--net=/run/netns/" + lab_->client_ns()};
+  std::vector<std::string> argv{"nsenter", "--net=/run/netns/" + lab_->client_ns()};
   for (const std::string& a : Command({}, {ToolPath("probe"), "after-signal", kServer4, "8080"}))
     argv.push_back(a);
-  Background run(argv);
+  Background run(argv);  // nsenter execs bindsup: run.pid() is bindsup's
   ASSERT_TRUE(run.WaitForOutput("ready ", milliseconds(5000))) << run.output();
   const std::string out = run.output();
   const pid_t program = std::stoi(out.substr(out.find("ready ") + 6));
-  std::string cgroup;
-  for (int i = 0; i < 50 && cgroup.empty(); ++i) {
-    std::ifstream(name_file) >> cgroup;  // written once the command started
-    if (cgroup.empty()) std::this_thread::sleep_for(milliseconds(50));
-  }
-  unlink(name_file.c_str());
+  const std::string cgroup = CgroupOf(program);
   ASSERT_FALSE(cgroup.empty());
   struct stat st {};
   ASSERT_EQ(stat(cgroup.c_str(), &st), 0) << cgroup;
   // The program's parent dies: make it ours, to reap it.
   prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-  kill(run.pid(), SIGKILL);  // kernel_run only: run.Wait() would kill the group
+  kill(run.pid(), SIGKILL);  // bindsup only: run.Wait() would kill the group
   std::this_thread::sleep_for(milliseconds(300));
-  // The program still runs, in its cgroup, and still leaves through uplink2.
+  // The program still runs, in its cgroup, and still leaves through uplink2;
+  // escape.c's other ways out stay shut (the programs are attached to the
+  // cgroup, whoever holds their fds).
   ASSERT_EQ(kill(program, 0), 0);
+  EXPECT_EQ(CgroupOf(program), cgroup);
   kill(program, SIGUSR1);
   int status = 0;
   pid_t reaped = 0;
@@ -464,23 +494,52 @@ TEST_F(KernelMode, AKilledSupervisorLeavesTheProgramHeldAndTheNextRunCleansUp) {
       << run.output();
   auto two = NothingThroughUplink1();
   EXPECT_TRUE(Saw(two, "ip4 tcp 10.201.2.2 > 10.200.0.1")) << Join(two);
-  EXPECT_EQ(stat(cgroup.c_str(), &st), 0) << "the killed run's cgroup stays until the next run";
-  // The next run (through the same hierarchy) removes it.
+  // The killed run's cgroup stays until the next run. Another test's
+  // bindsup, run beside this one (ctest -j), is such a next run too: if the
+  // cgroup is gone already, one of them removed it.
+  const bool still_there = stat(cgroup.c_str(), &st) == 0;
   argv = {"nsenter", "--net=/run/netns/" + lab_->client_ns()};
-  for (const std::string& a : Command({}, {"true"})) argv.push_back(a);
+  for (const std::string& a : Command({"-v"}, {"true"})) argv.push_back(a);
   RunResult next = RunProgram(argv);
   EXPECT_EQ(next.exit_code, 0) << next.Describe();
-  EXPECT_NE(next.err.find("removed stale cgroup " + cgroup.substr(cgroup.rfind('/') + 1)),
-            std::string::npos)
-      << next.Describe();
-  EXPECT_NE(stat(cgroup.c_str(), &st), 0) << cgroup << " is still there";
+  const bool removed_here =
+      next.err.find("removed cgroup " + cgroup.substr(cgroup.rfind('/') + 1) +
+                    ", left by an earlier run that was killed") != std::string::npos;
+  // Whoever removed it, it is gone now; and if it was there a moment ago,
+  // this run removed it unless a concurrent one came first.
+  EXPECT_NE(stat(cgroup.c_str(), &st), 0) << cgroup << " is still there\n" << next.Describe();
+  if (still_there && !removed_here) {
+    std::cout << "the stale cgroup was removed by a concurrent run\n";
+  }
+}
+
+// A run that ends, however it ends, leaves no cgroup behind.
+TEST_F(KernelMode, EveryRunRemovesItsCgroup) {
+  auto run = [&](const std::vector<std::string>& options, const std::vector<std::string>& argv,
+                 int status) {
+    std::vector<std::string> with_v{"-v"};
+    with_v.insert(with_v.end(), options.begin(), options.end());
+    RunResult r = Under(with_v, argv);
+    EXPECT_EQ(r.exit_code, status) << r.Describe();
+    const std::string marker = "in kernel mode (cgroup ";
+    const size_t at = r.err.find(marker);
+    if (at == std::string::npos) return;  // the command never ran (127)
+    const std::string cgroup =
+        r.err.substr(at + marker.size(), r.err.find(')', at) - at - marker.size());
+    struct stat st {};
+    EXPECT_NE(stat(cgroup.c_str(), &st), 0) << cgroup << " is still there";
+  };
+  run({}, {"true"}, 0);
+  run({}, {"sh", "-c", "kill -KILL $$"}, 128 + SIGKILL);
+  run({"--grace", "0.2"}, {"sh", "-c", "sleep 30 & exit 3"}, 3);
+  run({}, {"/nonexistent/command"}, 127);
 }
 
 // -i lo reaches lo's addresses only, and says so at once (the kernel would
 // let the connection wait until it times out).
 TEST_F(KernelMode, LoopbackOnlyFailsAtOnceElsewhere) {
   auto lo = [&](const std::vector<std::string>& argv) {
-    std::vector<std::string> full{BINDSUP_KERNEL_RUN, "-i", "lo", "--"};
+    std::vector<std::string> full{Bindsup(), "--mode", "kernel", "-i", "lo", "--"};
     full.insert(full.end(), argv.begin(), argv.end());
     RunOptions quick;
     quick.timeout = milliseconds(5000);
@@ -492,29 +551,97 @@ TEST_F(KernelMode, LoopbackOnlyFailsAtOnceElsewhere) {
   r = lo({ToolPath("probe"), "tcp", "::ffff:127.0.0.1", "1"});
   EXPECT_EQ(r.out, "error connect: Connection refused\n") << r.Describe();
   // The router's lo holds 10.200.0.1: there it is reachable.
-  std::vector<std::string> router{BINDSUP_KERNEL_RUN, "-i", "lo", "--", ToolPath("probe"), "tcp",
-                                  kServer4, "8080"};
-  r = lab_->InRouter(router);
+  r = lab_->InRouter({Bindsup(), "--mode", "kernel", "-i", "lo", "--", ToolPath("probe"), "tcp",
+                      kServer4, "8080"});
   EXPECT_EQ(Peers(r.out), std::vector<std::string>{kServer4}) << r.Describe();
   NothingThroughUplink1();
 }
 
-TEST_F(KernelMode, TheProbeProvesEachStep) {
-  RunResult r = lab_->InClient({BINDSUP_KERNEL_RUN, "--check", "-i", "uplink2"});
+// ------------------------------------------------------------ the choice
+
+TEST_F(KernelMode, CheckProvesEachStepAndSaysWhichModeRuns) {
+  RunResult r = lab_->InClient({Bindsup(), "--check", "--mode", "kernel", "-i", "uplink2"});
   EXPECT_EQ(r.exit_code, 0) << r.Describe();
-  for (const char* check : {"privileges", "cgroup2", "run cgroup", "BPF programs", "attach",
-                            "containment", "start in cgroup"}) {
-    EXPECT_NE(r.out.find(std::string("[ ok ] ") + check + ":"), std::string::npos)
-        << check << "\n" << r.Describe();
+  for (const char* check : {"privileges", "sysctls", "cgroup2", "run cgroup", "BPF programs",
+                            "attach", "containment", "start in cgroup"}) {
+    EXPECT_NE(r.out.find(std::string("[ ok ] kernel mode, ") + check + ":"), std::string::npos)
+        << check << "\n"
+        << r.Describe();
   }
-  EXPECT_NE(r.out.find("kernel mode usable"), std::string::npos) << r.Describe();
-  // Unprivileged: it says why not.
-  WorldReachableCopies copies({BINDSUP_KERNEL_RUN});
-  r = lab_->InClient(AsNobody({copies.Path("kernel_run"), "--check", "-i", "uplink2"}));
+  EXPECT_NE(r.out.find("[ ok ] --mode kernel runs kernel mode"), std::string::npos) << r.Describe();
+  r = lab_->InClient({Bindsup(), "--check", "--mode", "seccomp", "-i", "uplink2"});
+  EXPECT_NE(r.out.find("[info] --mode seccomp runs seccomp mode"), std::string::npos)
+      << r.Describe();
+  // Unprivileged: it says why not; only --mode kernel makes that a failure.
+  WorldReachableCopies copies({Bindsup()});
+  r = lab_->InClient(
+      AsNobody({copies.Path("bindsup"), "--check", "--mode", "kernel", "-i", "uplink2"}));
   EXPECT_EQ(r.exit_code, 1) << r.Describe();
-  EXPECT_NE(r.out.find("[FAIL] privileges: kernel mode needs CAP_BPF and CAP_NET_ADMIN"),
+  EXPECT_NE(r.out.find("[FAIL] kernel mode, privileges: kernel mode needs CAP_BPF and "
+                       "CAP_NET_ADMIN"),
             std::string::npos)
       << r.Describe();
+  EXPECT_NE(r.out.find("[FAIL] --mode kernel fails here (exit status 125)"), std::string::npos)
+      << r.Describe();
+  r = lab_->InClient(
+      AsNobody({copies.Path("bindsup"), "--check", "--mode", "auto", "-i", "uplink2"}));
+  EXPECT_NE(r.out.find("[info] --mode auto runs seccomp mode: kernel mode cannot run here"),
+            std::string::npos)
+      << r.Describe();
+}
+
+// --mode auto (the default) runs kernel mode as root, seccomp mode where
+// kernel mode cannot run; --mode kernel then fails with 125 and one line.
+TEST_F(KernelMode, AutoRunsKernelModeWhereItCanAndKernelSaysWhyNot) {
+  RunOptions automatic;
+  automatic.env = {"BINDSUP_MODE=auto"};
+  RunResult r = lab_->InClient({Bindsup(), "-v", "-i", "uplink2", "--", "true"}, automatic);
+  EXPECT_EQ(r.exit_code, 0) << r.Describe();
+  EXPECT_NE(r.err.find("on interface uplink2 in kernel mode (cgroup "), std::string::npos)
+      << r.Describe();
+
+  WorldReachableCopies copies({Bindsup(), ToolPath("probe")});
+  r = lab_->InClient(AsNobody({copies.Path("bindsup"), "-v", "-i", "uplink2", "--",
+                               copies.Path("probe"), "tcp", kServer4, "8080"}),
+                     automatic);
+  EXPECT_EQ(Peers(r.out), std::vector<std::string>{kUplink2v4}) << r.Describe();
+  EXPECT_NE(r.err.find("kernel mode cannot run here (kernel mode needs CAP_BPF and "
+                       "CAP_NET_ADMIN, or CAP_SYS_ADMIN: Operation not permitted): running in "
+                       "seccomp mode"),
+            std::string::npos)
+      << r.Describe();
+  EXPECT_NE(r.err.find("in seccomp mode (no_new_privs)"), std::string::npos) << r.Describe();
+
+  r = lab_->InClient(
+      AsNobody({copies.Path("bindsup"), "--mode", "kernel", "-i", "uplink2", "--", "true"}));
+  EXPECT_EQ(r.exit_code, 125) << r.Describe();
+  EXPECT_EQ(r.err,
+            "bindsup: kernel mode cannot run here: kernel mode needs CAP_BPF and CAP_NET_ADMIN, "
+            "or CAP_SYS_ADMIN: Operation not permitted\n")
+      << r.Describe();
+  NothingThroughUplink1();
+}
+
+// With ip_nonlocal_bind on, bind() takes a source that is not the host's
+// without an option the programs could refuse: kernel mode does not run
+// (--mode auto runs seccomp mode, which refuses such sources itself).
+TEST_F(KernelMode, NonlocalBindSysctlsKeepKernelModeFromRunning) {
+  ASSERT_EQ(lab_->InClient({"sysctl", "-qw", "net.ipv6.ip_nonlocal_bind=1"}).exit_code, 0);
+  RunResult r = Under({}, {"true"});
+  EXPECT_EQ(r.exit_code, 125) << r.Describe();
+  EXPECT_NE(r.err.find("net.ipv6.ip_nonlocal_bind = 1 lets a program send from a source that is "
+                       "not the host's"),
+            std::string::npos)
+      << r.Describe();
+  RunOptions automatic;
+  automatic.env = {"BINDSUP_MODE=auto"};
+  r = lab_->InClient({Bindsup(), "-v", "-i", "uplink2", "--", ToolPath("escape"), "nonlocal-source",
+                      "fd00:201:1::1", kUplink2v6},
+                     automatic);
+  EXPECT_NE(r.err.find("in seccomp mode"), std::string::npos) << r.Describe();
+  r = lab_->InClient({Bindsup(), "--check", "-i", "uplink2"}, automatic);
+  EXPECT_NE(r.out.find("[warn] net.ipv6.ip_nonlocal_bind = 1"), std::string::npos) << r.Describe();
+  NothingThroughUplink1();
 }
 
 TEST_F(KernelMode, ExitStatusesAreTheCommands) {
@@ -522,7 +649,9 @@ TEST_F(KernelMode, ExitStatusesAreTheCommands) {
   EXPECT_EQ(Under({}, {"sh", "-c", "kill -TERM $$"}).exit_code, 128 + SIGTERM);
   EXPECT_EQ(Under({}, {"/nonexistent/command"}).exit_code, 127);
   EXPECT_EQ(Under({}, {"/etc/passwd"}).exit_code, 126);  // not executable
-  EXPECT_EQ(lab_->InClient({BINDSUP_KERNEL_RUN, "-i", "nosuchif0", "--", "true"}).exit_code, 125);
+  EXPECT_EQ(
+      lab_->InClient({Bindsup(), "--mode", "kernel", "-i", "nosuchif0", "--", "true"}).exit_code,
+      125);
 }
 
 }  // namespace
