@@ -42,8 +42,8 @@ enum class Op : std::uint8_t {
   kRecvFrom,    // with --dns: a reply's source is shown as the server asked
   kRecvMsg,
   kRecvMmsg,
-  kNamespace,  // clone/unshare: a new network namespace is noted; a process
-               // sharing the caller's fd table is refused
+  kNamespace,  // clone/unshare: a new network namespace, or a process sharing
+               // the caller's fd table, is noted
 };
 
 // Whether a call can make a packet leave. Calls that cannot may be left to
@@ -370,8 +370,9 @@ inline constexpr std::array kSyscalls{
     // creating one (and a user namespace, which needs no trap) is allowed, and
     // noted, so that sockets living in it are told apart (they are not bound:
     // the interface is not there). A process that shares its creator's fd
-    // table (CLONE_FILES without CLONE_THREAD) is refused: the proof that a
-    // thread is the only user of its fd table (target.h) counts threads.
+    // table (CLONE_FILES without CLONE_THREAD) is noted: the proof that a
+    // thread is the only user of its fd table (target.h) counts threads, and
+    // is not given again once one exists.
     SyscallSpec{
         Op::kNamespace,
         SYS_clone,

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <optional>
 #include <string>
 #include <utility>
@@ -108,6 +109,18 @@ int main(int argc, char** argv) {
   if (if_nametoindex(options.interface.c_str()) == 0) {
     log.Error("interface '{}' not found", options.interface);
     return bindsup::kExitOwnError;
+  }
+  // The kernel's answers to a foreign source follow the routing table
+  // (docs/threat-model.md); bindsup refuses the options that allow one, but
+  // this setting allows it to every program.
+  if (std::ifstream nonlocal("/proc/sys/net/ipv6/ip_nonlocal_bind"); nonlocal) {
+    int value = 0;
+    if ((nonlocal >> value) && value != 0) {
+      log.Warn(
+          "net.ipv6.ip_nonlocal_bind is 1: the program can send from IPv6 addresses that are not "
+          "this host's, and the kernel's answers to them follow the routing table (see bindsup "
+          "--check)");
+    }
   }
   for (const auto& source : {options.source4, options.source6}) {
     if (source && !bindsup::AddressIsOn(*source, options.interface)) {

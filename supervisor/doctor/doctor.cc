@@ -52,6 +52,8 @@ int RunChecks(const std::string& interface, const std::vector<IpAddress>& source
   std::vector<CheckLine> lines = InterfaceLines(state);
   std::vector<CheckLine> source_lines = SourceLines(state, sources);
   lines.insert(lines.end(), source_lines.begin(), source_lines.end());
+  std::vector<CheckLine> reply_lines = ReplyLines(state);
+  lines.insert(lines.end(), reply_lines.begin(), reply_lines.end());
   section("Interface " + interface + ":", std::move(lines));
 
   int failed = 0;

@@ -52,6 +52,15 @@ inline constexpr char kRouteProbe6[] = "2606:4700:4700::1111";
 // run, up to a second later.
 inline constexpr unsigned kIffLowerUp = 1u << 16;
 
+// Where the kernel's own answers from one of the interface's addresses go
+// (ICMP errors, TCP resets for traffic that arrived for it): they are routed
+// without the interface, by the policy rules and the main table.
+struct ReplyRoutes {
+  IpAddress source;
+  std::string device;          // the device they leave through; "" if none
+  std::optional<Error> error;  // no route
+};
+
 struct InterfaceState {
   std::string name;
   unsigned index = 0;                 // 0: no such interface
@@ -64,6 +73,11 @@ struct InterfaceState {
   // is not link-local.
   std::optional<FamilyRoutes> routes4;
   std::optional<FamilyRoutes> routes6;
+  // For each address that is not link-local, while the interface is up.
+  std::vector<ReplyRoutes> replies;
+  // net.ipv6.ip_nonlocal_bind: any program may send from an IPv6 address that
+  // is not this host's.
+  bool ipv6_nonlocal_bind = false;
 
   bool has_carrier() const { return (flags & IFF_RUNNING) != 0 && (flags & kIffLowerUp) != 0; }
 };
@@ -71,6 +85,22 @@ struct InterfaceState {
 InterfaceState InspectInterface(const std::string& name);
 
 std::vector<CheckLine> InterfaceLines(const InterfaceState& state);
+
+// The kernel's answers to traffic that arrives through the interface: for
+// each address, where they leave, and, when that is another interface, the
+// policy rule and route that keep them on it (root). And whether the host
+// lets programs send from addresses that are not its own
+// (net.ipv6.ip_nonlocal_bind), whose answers would go the same way.
+std::vector<CheckLine> ReplyLines(const InterfaceState& state);
+
+// The commands that make the kernel's answers from `sources` (one family)
+// leave through `interface`: a policy rule for each source, and a default
+// route in table `table` (through `gateway`, or straight onto a
+// point-to-point device).
+std::vector<std::string> ReplyRuleCommands(const std::string& interface,
+                                           const std::vector<IpAddress>& sources,
+                                           const std::optional<IpAddress>& gateway,
+                                           bool point_to_point, unsigned table);
 
 // -s/--source-ip: each address must be one of the interface's, or bindsup
 // refuses to start (exit 125). No lines without sources.

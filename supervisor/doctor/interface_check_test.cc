@@ -270,3 +270,43 @@ TEST(Doctor, SourceAddressesMustBeOnTheInterface) {
 
 }  // namespace
 }  // namespace bindsup
+
+namespace bindsup {
+namespace {
+
+TEST(Doctor, TheKernelsAnswersElsewhereGetSourceRules) {
+  InterfaceState s = Healthy();
+  s.replies = {{Ip("10.1.2.2"), "uplink1", {}}, {Ip("fd00:2::2"), "uplink2", {}}};
+  auto lines = ReplyLines(s);
+  std::string text = Text(lines);
+  EXPECT_EQ(CheckExitStatus(lines), 0) << "a warning: " << text;
+  EXPECT_TRUE(Contains(text,
+                       "[warn] the kernel's answers to traffic that arrives for 10.1.2.2 (ICMP "
+                       "errors, TCP resets) leave through uplink1, not uplink2\n"))
+      << text;
+  EXPECT_TRUE(Contains(text,
+                       "         ip rule add from 10.1.2.2 lookup 1003\n"
+                       "         ip route add default via 10.1.2.1 dev uplink2 table 1003\n"))
+      << text;
+  EXPECT_TRUE(Contains(text,
+                       "[ ok ] the kernel's answers for fd00:2::2 (ICMP errors, TCP resets) "
+                       "leave through uplink2\n"))
+      << text;
+}
+
+TEST(Doctor, NonLocalBindFails) {
+  InterfaceState s = Healthy();
+  s.ipv6_nonlocal_bind = true;
+  auto lines = ReplyLines(s);
+  EXPECT_EQ(CheckExitStatus(lines), 1);
+  EXPECT_TRUE(Contains(Text(lines), "sysctl -w net.ipv6.ip_nonlocal_bind=0"));
+}
+
+TEST(Doctor, ReplyRulesOnAPointToPointDevice) {
+  auto commands = ReplyRuleCommands("wg0", {Ip("fd00:9::2")}, std::nullopt, true, 1007);
+  EXPECT_EQ(commands, (std::vector<std::string>{"ip -6 rule add from fd00:9::2 lookup 1007",
+                                                "ip -6 route add default dev wg0 table 1007"}));
+}
+
+}  // namespace
+}  // namespace bindsup

@@ -242,6 +242,94 @@ std::vector<CheckLine> InterfaceLines(const InterfaceState& state) {
   return lines;
 }
 
+std::vector<std::string> ReplyRuleCommands(const std::string& interface,
+                                           const std::vector<IpAddress>& sources,
+                                           const std::optional<IpAddress>& gateway,
+                                           bool point_to_point, unsigned table) {
+  std::vector<std::string> commands;
+  if (sources.empty()) return commands;
+  const int family = sources.front().family;
+  const std::string ip = family == AF_INET ? "ip" : "ip -6";
+  for (const IpAddress& source : sources) {
+    commands.push_back(ip + " rule add from " + source.ToString() + " lookup " +
+                       std::to_string(table));
+  }
+  std::string route = ip + " route add default";
+  if (gateway) {
+    route += Via(*gateway, family);
+  } else if (!point_to_point) {
+    route += " via GATEWAY";
+  }
+  commands.push_back(route + " dev " + interface + " table " + std::to_string(table));
+  return commands;
+}
+
+std::vector<CheckLine> ReplyLines(const InterfaceState& state) {
+  std::vector<CheckLine> lines;
+  if (state.ipv6_nonlocal_bind) {
+    lines.push_back({Mark::kFail,
+                     "net.ipv6.ip_nonlocal_bind is 1: programs can send from IPv6 addresses that "
+                     "are not this host's, and the kernel's answers to those (ICMP errors, resets) "
+                     "follow the routing table, quoting what was sent",
+                     {"switch it off: sysctl -w net.ipv6.ip_nonlocal_bind=0"}});
+  }
+  if (state.index == 0 || state.read_error || (state.flags & IFF_UP) == 0 ||
+      (state.flags & IFF_LOOPBACK) != 0) {
+    return lines;
+  }
+  // A table of the interface's own, out of the way of the usual ones.
+  const unsigned table = 1000 + state.index;
+  for (int family : {AF_INET, AF_INET6}) {
+    std::vector<IpAddress> elsewhere;
+    std::string devices;
+    std::string ok;
+    for (const ReplyRoutes& reply : state.replies) {
+      if (reply.source.family != family || reply.error || reply.device.empty()) continue;
+      const std::string from = reply.source.ToString();
+      if (reply.device == state.name) {
+        ok += (ok.empty() ? "" : ", ") + from;
+        continue;
+      }
+      elsewhere.push_back(reply.source);
+      if (devices.find(reply.device) == std::string::npos) {
+        devices += (devices.empty() ? "" : ", ") + reply.device;
+      }
+    }
+    if (!ok.empty()) {
+      lines.push_back({Mark::kOk,
+                       "the kernel's answers for " + ok +
+                           " (ICMP errors, TCP resets) leave through " + state.name,
+                       {}});
+    }
+    if (elsewhere.empty()) continue;
+    const std::optional<FamilyRoutes>& routes = family == AF_INET ? state.routes4 : state.routes6;
+    std::optional<IpAddress> gateway;
+    if (routes && routes->bound) {
+      if (const NextHop* hop = routes->bound->Through(state.index)) gateway = hop->gateway;
+    }
+    if (!gateway && routes) gateway = routes->gateway;
+    std::string from;
+    for (const IpAddress& source : elsewhere)
+      from += (from.empty() ? "" : ", ") + source.ToString();
+    CheckLine line{Mark::kWarn,
+                   "the kernel's answers to traffic that arrives for " + from +
+                       " (ICMP errors, TCP resets) leave through " + devices + ", not " +
+                       state.name,
+                   {"bindsup holds the program's own packets, not these; source rules keep "
+                    "them on " +
+                    state.name + " (as root):"}};
+    for (const std::string& command :
+         ReplyRuleCommands(state.name, elsewhere, gateway, state.point_to_point, table)) {
+      line.details.push_back("  " + command);
+    }
+    line.details.push_back(std::string("(route lookup for ") +
+                           (family == AF_INET ? kRouteProbe4 : kRouteProbe6) +
+                           " from each; nothing is sent to it)");
+    lines.push_back(std::move(line));
+  }
+  return lines;
+}
+
 std::vector<CheckLine> SourceLines(const InterfaceState& state,
                                    const std::vector<IpAddress>& sources) {
   std::vector<CheckLine> lines;

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <fstream>
 
 #include "supervisor/doctor/interface_check.h"
 
@@ -125,6 +126,20 @@ InterfaceState InspectInterface(const std::string& name) {
     if (!usable) continue;
     (family == AF_INET ? state.routes4 : state.routes6) = GatherRoutes(family, state.index);
   }
+  for (const InterfaceAddress& a : state.addresses) {
+    if (a.link_local()) continue;
+    ReplyRoutes reply{a.address, {}, {}};
+    const IpAddress key = *ParseIp(a.address.family == AF_INET ? kRouteProbe4 : kRouteProbe6);
+    if (auto route = ReplyRoute(key, a.address); !route) {
+      reply.error = route.error();
+    } else if (!route->hops.empty()) {
+      reply.device = InterfaceNameOf(route->hops.front().device);
+    }
+    state.replies.push_back(std::move(reply));
+  }
+  std::ifstream nonlocal("/proc/sys/net/ipv6/ip_nonlocal_bind");
+  int value = 0;
+  state.ipv6_nonlocal_bind = (nonlocal >> value) && value != 0;
   return state;
 }
 

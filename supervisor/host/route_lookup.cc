@@ -171,11 +171,16 @@ Route ParseRoute(const nlmsghdr* header) {
 
 // A single-route lookup for `destination`, optionally as from a socket bound
 // to `device`, optionally the matching table entry instead of the result.
-Result<Route> Lookup(const IpAddress& destination, unsigned device, bool fib_match) {
+Result<Route> Lookup(const IpAddress& destination, unsigned device, bool fib_match,
+                     const IpAddress* source = nullptr) {
   Request request = NewRequest(destination.family, NLM_F_REQUEST);
   request.route.rtm_dst_len = static_cast<unsigned char>(AddressLength(destination.family) * 8);
   if (fib_match) request.route.rtm_flags = RTM_F_FIB_MATCH;
   AddAttribute(request, RTA_DST, destination.bytes.data(), AddressLength(destination.family));
+  if (source != nullptr) {
+    request.route.rtm_src_len = static_cast<unsigned char>(AddressLength(source->family) * 8);
+    AddAttribute(request, RTA_SRC, source->bytes.data(), AddressLength(source->family));
+  }
   if (device != 0) {
     const int index = static_cast<int>(device);
     AddAttribute(request, RTA_OIF, &index, sizeof(index));
@@ -209,6 +214,10 @@ Result<std::string> RouteDevice(const IpAddress& destination, unsigned oif) {
     return Error::FromErrno("name of interface " + std::to_string(index));
   }
   return std::string(name);
+}
+
+Result<Route> ReplyRoute(const IpAddress& destination, const IpAddress& source) {
+  return Lookup(destination, 0, /*fib_match=*/false, &source);
 }
 
 Result<Route> MatchingRoute(const IpAddress& destination, unsigned device) {

@@ -54,6 +54,12 @@ struct Route {
 // kernel's) when there is no such route.
 Result<Route> MatchingRoute(const IpAddress& destination, unsigned device);
 
+// The route the kernel's own answers from local address `source` take to
+// `destination` (an ICMP error, a TCP reset for traffic that arrived for
+// `source`): no output device, the policy rules matched with that source
+// (`ip route get DESTINATION from SOURCE`). Used by `bindsup --check`.
+Result<Route> ReplyRoute(const IpAddress& destination, const IpAddress& source);
+
 // Every unicast route of `family` (AF_INET or AF_INET6), in every table,
 // with a hop through interface `device`.
 Result<std::vector<Route>> RoutesThrough(int family, unsigned device);

@@ -7,6 +7,8 @@
 #include <array>
 #include <cstring>
 
+#include "base/printable.h"
+
 namespace bindsup {
 
 std::string FormatSockAddr(const sockaddr* addr, socklen_t len) {
@@ -34,12 +36,15 @@ std::string FormatSockAddr(const sockaddr* addr, socklen_t len) {
       return out + "]:" + std::to_string(ntohs(in6.sin6_port));
     }
     case AF_UNIX: {
+      // The kernel refuses a longer one (unix_validate_addr, EINVAL); the
+      // bytes past sun_path are not part of any path.
+      if (len > sizeof(sockaddr_un)) return "(oversized AF_UNIX address)";
       sockaddr_un un{};
-      std::memcpy(&un, addr, std::min<size_t>(len, sizeof(un)));
+      std::memcpy(&un, addr, len);
       size_t path_len = len - offsetof(sockaddr_un, sun_path);
       if (path_len == 0) return "unix:(unnamed)";
-      if (un.sun_path[0] == '\0') return "unix:@" + std::string(un.sun_path + 1, path_len - 1);
-      return "unix:" + std::string(un.sun_path, strnlen(un.sun_path, path_len));
+      if (un.sun_path[0] == '\0') return "unix:@" + Printable({un.sun_path + 1, path_len - 1});
+      return "unix:" + Printable({un.sun_path, strnlen(un.sun_path, path_len)});
     }
     default:
       return "family " + std::to_string(addr->sa_family);

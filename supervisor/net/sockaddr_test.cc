@@ -32,6 +32,21 @@ TEST(SockAddr, FormatsEachFamily) {
   EXPECT_EQ(FormatSockAddr(reinterpret_cast<sockaddr*>(&un),
                            offsetof(sockaddr_un, sun_path) + std::strlen(un.sun_path) + 1),
             "unix:/run/x.sock");
+  std::strcpy(un.sun_path + 1, "abstract");
+  un.sun_path[0] = '\0';
+  EXPECT_EQ(FormatSockAddr(reinterpret_cast<sockaddr*>(&un), offsetof(sockaddr_un, sun_path) + 9),
+            "unix:@abstract");
+  // As long as the program's buffer may be: still only what it holds.
+  sockaddr_storage big{};
+  big.ss_family = AF_UNIX;
+  EXPECT_EQ(FormatSockAddr(reinterpret_cast<sockaddr*>(&big), sizeof(big)),
+            "(oversized AF_UNIX address)");
+  EXPECT_EQ(FormatSockAddr(reinterpret_cast<sockaddr*>(&big), offsetof(sockaddr_un, sun_path) + 3),
+            "unix:@\\x00\\x00");
+  // The program's bytes never make a second log line.
+  std::strcpy(un.sun_path, "/tmp/a\nbindsup: forged");
+  EXPECT_EQ(FormatSockAddr(reinterpret_cast<sockaddr*>(&un), sizeof(un)),
+            "unix:/tmp/a\\x0abindsup: forged");
   sockaddr unspec{};
   unspec.sa_family = AF_UNSPEC;
   EXPECT_EQ(FormatSockAddr(&unspec, sizeof(unspec)), "AF_UNSPEC");

@@ -284,7 +284,9 @@ Result<std::vector<std::byte>> ReadPayload(const Target& target, const OutgoingM
   return data;
 }
 
-Status SanitizeControl(std::vector<std::byte>& control, std::vector<std::string>& notes) {
+Status ForEachControlMessage(
+    std::span<std::byte> control,
+    const std::function<Status(int level, int type, std::span<std::byte> data)>& each) {
   size_t pos = 0;
   while (pos + sizeof(cmsghdr) <= control.size()) {
     cmsghdr header;
@@ -292,25 +294,30 @@ Status SanitizeControl(std::vector<std::byte>& control, std::vector<std::string>
     if (header.cmsg_len < sizeof(cmsghdr) || header.cmsg_len > control.size() - pos) {
       return Error{EINVAL, "malformed ancillary data"};
     }
-    std::byte* data = control.data() + pos + CMSG_LEN(0);
-    size_t data_len = header.cmsg_len - CMSG_LEN(0);
-    const int level = header.cmsg_level;
-    const int type = header.cmsg_type;
+    std::span<std::byte> data = control.subspan(pos + CMSG_LEN(0), header.cmsg_len - CMSG_LEN(0));
+    if (Status s = each(header.cmsg_level, header.cmsg_type, data); !s) return s;
+    pos += CMSG_ALIGN(header.cmsg_len);
+  }
+  return {};
+}
+
+Status SanitizeControl(std::vector<std::byte>& control, std::vector<std::string>& notes) {
+  return ForEachControlMessage(control, [&](int level, int type, std::span<std::byte> data) {
     bool allowed = false;
-    if (level == SOL_IP && type == IP_PKTINFO && data_len >= sizeof(in_pktinfo)) {
-      auto info = Load<in_pktinfo>(data);
+    if (level == SOL_IP && type == IP_PKTINFO && data.size() >= sizeof(in_pktinfo)) {
+      auto info = Load<in_pktinfo>(data.data());
       if (info.ipi_ifindex != 0) {
         notes.push_back("IP_PKTINFO interface " + std::to_string(info.ipi_ifindex) + " ignored");
         info.ipi_ifindex = 0;
-        std::memcpy(data, &info, sizeof(info));
+        std::memcpy(data.data(), &info, sizeof(info));
       }
       allowed = true;
-    } else if (level == SOL_IPV6 && type == IPV6_PKTINFO && data_len >= sizeof(in6_pktinfo)) {
-      auto info = Load<in6_pktinfo>(data);
+    } else if (level == SOL_IPV6 && type == IPV6_PKTINFO && data.size() >= sizeof(in6_pktinfo)) {
+      auto info = Load<in6_pktinfo>(data.data());
       if (info.ipi6_ifindex != 0) {
         notes.push_back("IPV6_PKTINFO interface " + std::to_string(info.ipi6_ifindex) + " ignored");
         info.ipi6_ifindex = 0;
-        std::memcpy(data, &info, sizeof(info));
+        std::memcpy(data.data(), &info, sizeof(info));
       }
       allowed = true;
     } else if (level == SOL_IP) {
@@ -321,54 +328,48 @@ Status SanitizeControl(std::vector<std::byte>& control, std::vector<std::string>
       allowed = type == UDP_SEGMENT;
     } else if (level == SOL_SOCKET) {
       if (type == SCM_RIGHTS || type == SCM_CREDENTIALS) {
-        return Error{EINVAL, "SCM_RIGHTS/SCM_CREDENTIALS on an internet socket"};
+        return Status{Error{EINVAL, "SCM_RIGHTS/SCM_CREDENTIALS on an internet socket"}};
       }
       allowed = type == SO_TIMESTAMPING || type == SCM_TXTIME;
     }
     if (!allowed) {
-      return Error{EPERM, "ancillary data level " + std::to_string(level) + " type " +
-                              std::to_string(type) + " is not supported under bindsup"};
+      return Status{Error{EPERM, "ancillary data level " + std::to_string(level) + " type " +
+                                     std::to_string(type) + " is not supported under bindsup"}};
     }
-    pos += CMSG_ALIGN(header.cmsg_len);
-  }
-  return {};
+    return Status{};
+  });
 }
 
 namespace {
 
-// Calls `each(data)` with the payload of every well-formed SCM_CREDENTIALS
-// entry of `control`.
-template <typename Each>
-void ForEachCredentials(std::span<const std::byte> control, Each each) {
-  size_t pos = 0;
-  while (pos + sizeof(cmsghdr) <= control.size()) {
-    cmsghdr header;
-    std::memcpy(&header, control.data() + pos, sizeof(header));
-    if (header.cmsg_len < sizeof(cmsghdr) || header.cmsg_len > control.size() - pos) return;
-    if (header.cmsg_level == SOL_SOCKET && header.cmsg_type == SCM_CREDENTIALS &&
-        header.cmsg_len >= CMSG_LEN(sizeof(ucred))) {
+// The SCM_CREDENTIALS entries of `control` (those long enough to hold one).
+std::vector<ucred> CredentialsEntries(std::span<const std::byte> control) {
+  std::vector<ucred> out;
+  std::vector<std::byte> copy(control.begin(), control.end());
+  (void)ForEachControlMessage(copy, [&](int level, int type, std::span<std::byte> data) {
+    if (level == SOL_SOCKET && type == SCM_CREDENTIALS && data.size() >= sizeof(ucred)) {
       ucred c;
-      std::memcpy(&c, control.data() + pos + CMSG_LEN(0), sizeof(c));
-      each(c);
+      std::memcpy(&c, data.data(), sizeof(c));
+      out.push_back(c);
     }
-    pos += CMSG_ALIGN(header.cmsg_len);
-  }
+    return Status{};
+  });
+  return out;
 }
 
 }  // namespace
 
 std::optional<ucred> CredentialsIn(std::span<const std::byte> control) {
-  std::optional<ucred> found;
-  ForEachCredentials(control, [&](const ucred& c) {
-    if (!found) found = c;
-  });
-  return found;
+  std::vector<ucred> entries = CredentialsEntries(control);
+  if (entries.empty()) return std::nullopt;
+  return entries.front();
 }
 
 bool ClaimsOnly(std::span<const std::byte> control, pid_t pid) {
-  bool only = true;
-  ForEachCredentials(control, [&](const ucred& c) { only = only && c.pid == pid; });
-  return only;
+  for (const ucred& c : CredentialsEntries(control)) {
+    if (c.pid != pid) return false;
+  }
+  return true;
 }
 
 void AppendCredentials(std::vector<std::byte>& control, const ucred& credentials) {

@@ -12,6 +12,7 @@
 #include <sys/uio.h>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -73,6 +74,14 @@ Result<std::vector<std::byte>> ReadPayload(const Target& target, const OutgoingM
 //     on the program's behalf.
 // `notes` receives a description of each change, for the log.
 Status SanitizeControl(std::vector<std::byte>& control, std::vector<std::string>& notes);
+
+// Calls `each(level, type, data)` for every entry of the ancillary data
+// `control`, as the kernel walks it; stops at the first error `each` returns.
+// EINVAL ("malformed ancillary data") for an entry shorter than its header or
+// running past the end, as the kernel answers.
+Status ForEachControlMessage(
+    std::span<std::byte> control,
+    const std::function<Status(int level, int type, std::span<std::byte> data)>& each);
 
 // The SCM_CREDENTIALS a unix message's ancillary data carries, if any (the
 // first; the kernel reads the last one given, and bindsup checks every one

@@ -8,6 +8,7 @@
 #include <charconv>
 #include <optional>
 
+#include "base/printable.h"
 #include "base/unique_fd.h"
 
 namespace bindsup {
@@ -73,7 +74,7 @@ std::string ExecutableOf(pid_t tid) {
   std::string link = "/proc/" + std::to_string(tid) + "/exe";
   ssize_t n = readlink(link.c_str(), buffer, sizeof(buffer));
   if (n <= 0) return {};
-  return std::string(buffer, static_cast<size_t>(n));
+  return Printable({buffer, static_cast<size_t>(n)});
 }
 
 }  // namespace bindsup

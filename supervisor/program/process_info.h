@@ -29,7 +29,8 @@ pid_t ThreadGroupOf(pid_t tid);
 // it cannot be read.
 Result<mode_t> UmaskOf(pid_t tid);
 
-// The executable thread `tid` runs ("/usr/bin/curl"); "" if unknown.
+// The executable thread `tid` runs ("/usr/bin/curl"), for logs: made
+// Printable (base/printable.h); "" if unknown.
 std::string ExecutableOf(pid_t tid);
 
 }  // namespace bindsup

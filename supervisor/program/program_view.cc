@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 
+#include "supervisor/program/message.h"
 #include "supervisor/program/process_info.h"
 #include "supervisor/program/target.h"
 
@@ -81,8 +82,10 @@ Status BindOrErrno(int socket, const sockaddr* address, socklen_t len) {
 Status BindUnixAddress(const Target& target, int socket, const SockAddr& address) {
   constexpr size_t kPathOffset = offsetof(sockaddr_un, sun_path);
   const char* raw = reinterpret_cast<const sockaddr_un*>(&address.storage)->sun_path;
-  if (address.family() != AF_UNIX || address.len <= kPathOffset || raw[0] == '\0') {
-    return BindOrErrno(socket, address.get(), address.len);  // abstract, autobind, bad family
+  if (address.family() != AF_UNIX || address.len <= kPathOffset || raw[0] == '\0' ||
+      address.len > sizeof(sockaddr_un)) {
+    // abstract, autobind, bad family, oversized (the kernel's EINVAL)
+    return BindOrErrno(socket, address.get(), address.len);
   }
   std::string path(raw, strnlen(raw, address.len - kPathOffset));
   const pid_t tid = target.tid();
@@ -132,7 +135,10 @@ Status BindUnixAddress(const Target& target, int socket, const SockAddr& address
 Result<SockAddr> ResolveUnixAddress(const Target& target, const SockAddr& address,
                                     std::vector<UniqueFd>& held) {
   constexpr size_t kPathOffset = offsetof(sockaddr_un, sun_path);
-  if (address.family() != AF_UNIX || address.len <= kPathOffset) return address;
+  // Oversized: the kernel refuses it (EINVAL) without a lookup.
+  if (address.family() != AF_UNIX || address.len <= kPathOffset ||
+      address.len > sizeof(sockaddr_un))
+    return address;
   const char* raw = reinterpret_cast<const sockaddr_un*>(&address.storage)->sun_path;
   if (raw[0] == '\0') return address;  // abstract: no file system lookup
   std::string path(raw, strnlen(raw, address.len - kPathOffset));
@@ -191,29 +197,20 @@ Result<SockAddr> ResolveUnixAddress(const Target& target, const SockAddr& addres
 
 Status TranslateRights(const Target& target, std::vector<std::byte>& control,
                        std::vector<UniqueFd>& held) {
-  size_t pos = 0;
-  while (pos + sizeof(cmsghdr) <= control.size()) {
-    cmsghdr header;
-    std::memcpy(&header, control.data() + pos, sizeof(header));
-    if (header.cmsg_len < sizeof(cmsghdr) || header.cmsg_len > control.size() - pos) {
-      return Error{EINVAL, "malformed ancillary data"};
+  return ForEachControlMessage(control, [&](int level, int type, std::span<std::byte> data) {
+    if (level != SOL_SOCKET || type != SCM_RIGHTS) return Status{};
+    const size_t count = data.size() / sizeof(int);
+    for (size_t i = 0; i < count; ++i) {
+      int fd;
+      std::memcpy(&fd, data.data() + i * sizeof(int), sizeof(int));
+      auto dup = target.GetFd(fd);
+      if (!dup) return Status{Error{EBADF, "SCM_RIGHTS fd " + std::to_string(fd)}};
+      int mine = dup->get();
+      std::memcpy(data.data() + i * sizeof(int), &mine, sizeof(int));
+      held.push_back(std::move(*dup));
     }
-    if (header.cmsg_level == SOL_SOCKET && header.cmsg_type == SCM_RIGHTS) {
-      std::byte* data = control.data() + pos + CMSG_LEN(0);
-      size_t count = (header.cmsg_len - CMSG_LEN(0)) / sizeof(int);
-      for (size_t i = 0; i < count; ++i) {
-        int fd;
-        std::memcpy(&fd, data + i * sizeof(int), sizeof(int));
-        auto dup = target.GetFd(fd);
-        if (!dup) return Error{EBADF, "SCM_RIGHTS fd " + std::to_string(fd)};
-        int mine = dup->get();
-        std::memcpy(data + i * sizeof(int), &mine, sizeof(int));
-        held.push_back(std::move(*dup));
-      }
-    }
-    pos += CMSG_ALIGN(header.cmsg_len);
-  }
-  return {};
+    return Status{};
+  });
 }
 
 }  // namespace bindsup

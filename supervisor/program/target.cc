@@ -161,6 +161,7 @@ Result<std::pair<Target, UniqueFd>> ThreadCache::TakeFd(
 }
 
 Result<bool> ThreadCache::SoleUserOfFdTable(pid_t tid) {
+  if (shared_tables_) return false;
   for (int attempt = 0; attempt < 2; ++attempt) {
     auto it = task_dirs_.find(tid);
     if (it == task_dirs_.end()) {

@@ -112,8 +112,11 @@ class ThreadCache {
   //     it (io_uring, which could act for them, is refused); nothing makes a
   //     task join another's table, and a new user of a table can only be made
   //     by one of its users, with clone(CLONE_FILES);
-  //   - the filter refuses CLONE_FILES without CLONE_THREAD (and clone3), so
-  //     every user of a table is a thread of one thread group;
+  //   - the filter traps clone with CLONE_FILES without CLONE_THREAD (and
+  //     refuses clone3): once the program has made such a process
+  //     (NoteSharedFdTable(), before that clone is answered), this never
+  //     answers true again; until then every user of a table is a thread of
+  //     one thread group;
   //   - /proc/<tid>/task reports the group's thread count in its link count
   //     (2 + threads); when it is one, the group is the waiting thread alone,
   //     and no other task can change the table until that thread resumes —
@@ -125,7 +128,13 @@ class ThreadCache {
   // directory is kept open per tid (one fstat per call).
   Result<bool> SoleUserOfFdTable(pid_t tid);
 
+  // The program makes a process that shares its creator's fd table (a
+  // sanitizer's leak checker does, at exit): from now on no thread is proven
+  // the sole user of its table.
+  void NoteSharedFdTable() { shared_tables_ = true; }
+
  private:
+  bool shared_tables_ = false;
   size_t capacity_;
   std::unordered_map<pid_t, std::shared_ptr<const UniqueFd>> pidfds_;
   std::unordered_map<pid_t, UniqueFd> task_dirs_;

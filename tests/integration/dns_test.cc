@@ -76,6 +76,24 @@ class DnsOverride : public InLab<::testing::TestWithParam<Case>> {
     return lab_->InClient(full);
   }
 
+  // Case `c` under bindsup: the client reached the server by name through
+  // the interface (or printed the override's answer), believed the answer's
+  // source, and only the override was asked.
+  void ExpectAnsweredByTheOverride(const Case& c) {
+    RunResult r = Under(c.client.argv, c.resolver.override);
+    ASSERT_EQ(r.exit_code, 0) << r.Describe();
+    if (c.client.expect_text.empty()) {
+      std::vector<std::string> peers = Peers(r.out);
+      ASSERT_EQ(peers.size(), 1u) << r.Describe();
+      EXPECT_TRUE(FromUplink2(peers[0])) << r.Describe();
+    } else {
+      EXPECT_NE(r.out.find(c.client.expect_text), std::string::npos) << r.Describe();
+      EXPECT_EQ(r.out.find("192.0.2.1"), std::string::npos) << r.Describe();
+    }
+    EXPECT_EQ(r.err.find("reply from unexpected source"), std::string::npos) << r.err;
+    ExpectOnlyTheOverrideWasAsked();
+  }
+
   // The queries reached the override through the interface, and only it.
   void ExpectOnlyTheOverrideWasAsked() {
     EXPECT_TRUE(lab_->DnsQueries("system-dns").empty())
@@ -102,18 +120,7 @@ TEST_P(DnsOverride, WithoutBindsupTheSystemResolverAnswers) {
 }
 
 TEST_P(DnsOverride, EveryQueryGoesToTheOverrideThroughTheInterface) {
-  const Case& c = GetParam();
-  RunResult r = Under(c.client.argv, c.resolver.override);
-  ASSERT_EQ(r.exit_code, 0) << r.Describe();
-  if (c.client.expect_text.empty()) {
-    std::vector<std::string> peers = Peers(r.out);
-    ASSERT_EQ(peers.size(), 1u) << r.Describe();
-    EXPECT_TRUE(FromUplink2(peers[0])) << r.Describe();
-  } else {
-    EXPECT_NE(r.out.find(c.client.expect_text), std::string::npos) << r.Describe();
-    EXPECT_EQ(r.out.find("192.0.2.1"), std::string::npos) << r.Describe();
-  }
-  ExpectOnlyTheOverrideWasAsked();
+  ExpectAnsweredByTheOverride(GetParam());
 }
 
 INSTANTIATE_TEST_SUITE_P(Resolvers, DnsOverride, ::testing::ValuesIn(Cases()),
@@ -143,18 +150,7 @@ std::vector<Case> CrossFamilyCases() {
 using DnsOverrideOtherFamily = DnsOverride;
 
 TEST_P(DnsOverrideOtherFamily, EveryQueryGoesToTheOverrideThroughTheInterface) {
-  const Case& c = GetParam();
-  RunResult r = Under(c.client.argv, c.resolver.override);
-  ASSERT_EQ(r.exit_code, 0) << r.Describe();
-  if (c.client.expect_text.empty()) {
-    std::vector<std::string> peers = Peers(r.out);
-    ASSERT_EQ(peers.size(), 1u) << r.Describe();
-    EXPECT_TRUE(FromUplink2(peers[0])) << r.Describe();
-  } else {
-    EXPECT_NE(r.out.find(c.client.expect_text), std::string::npos) << r.Describe();
-  }
-  EXPECT_EQ(r.err.find("reply from unexpected source"), std::string::npos) << r.err;
-  ExpectOnlyTheOverrideWasAsked();
+  ExpectAnsweredByTheOverride(GetParam());
 }
 
 INSTANTIATE_TEST_SUITE_P(Resolvers, DnsOverrideOtherFamily, ::testing::ValuesIn(CrossFamilyCases()),

@@ -39,6 +39,16 @@ std::vector<std::string> LinesStartingWith(const std::string& text, const std::s
   return out;
 }
 
+// The route commands --check suggests for bound traffic (with a metric),
+// without the "ip " they start with.
+std::vector<std::string> RouteCommands(const std::string& text) {
+  std::vector<std::string> out;
+  for (const std::string& line : LinesStartingWith(text, "         ip ")) {
+    if (line.find(" metric ") != std::string::npos) out.push_back(line);
+  }
+  return out;
+}
+
 std::vector<std::string> Words(const std::string& text) {
   std::vector<std::string> out;
   std::istringstream in(text);
@@ -151,7 +161,7 @@ TEST_F(Doctor, MissingIPv4RouteFailsAndTheSuggestionFixesIt) {
       << r.Describe();
   // IPv6 still has its route.
   EXPECT_TRUE(Has(r.out, "[ ok ] IPv6 route through uplink1")) << r.Describe();
-  std::vector<std::string> commands = LinesStartingWith(r.out, "         ip ");
+  std::vector<std::string> commands = RouteCommands(r.out);
   ASSERT_EQ(commands.size(), 1u) << r.Describe();
   const std::string command = "ip " + commands[0];
   EXPECT_EQ(command, "ip route add default via 10.201.1.1 dev uplink1 metric 1000");
@@ -183,7 +193,7 @@ TEST_F(Doctor, MissingIPv6RouteFailsAndTheSuggestionMakesBoundTrafficFlow) {
                   "[FAIL] IPv6: no route through uplink1 for bound traffic: connections beyond "
                   "its own networks fail with \"Network is unreachable\"\n"))
       << r.Describe();
-  std::vector<std::string> commands = LinesStartingWith(r.out, "         ip ");
+  std::vector<std::string> commands = RouteCommands(r.out);
   ASSERT_EQ(commands.size(), 1u) << r.Describe();
   const std::string command = "ip " + commands[0];
   EXPECT_EQ(command, "ip -6 route add default via fd00:201:1::1 dev uplink1 metric 1000");
@@ -194,6 +204,50 @@ TEST_F(Doctor, MissingIPv6RouteFailsAndTheSuggestionMakesBoundTrafficFlow) {
   RunResult after = lab_->InClient(client);
   EXPECT_EQ(after.exit_code, 0) << after.Describe();
   EXPECT_EQ(Peers(after.out), std::vector<std::string>{kUplink1v6}) << after.Describe();
+}
+
+// The kernel's answers to traffic that arrives through uplink2 for one of
+// its addresses (an ICMP port unreachable for a datagram to a closed port)
+// follow the main table: out through uplink1. --check says so and prints
+// source rules; run as printed, they keep those answers on uplink2.
+TEST_F(Doctor, TheKernelsAnswersStayOnTheInterfaceWithTheRulesItPrints) {
+  // A datagram from the server to a closed port of uplink2's address.
+  const std::vector<std::string> poke{
+      "/usr/bin/python3", "-c",
+      "import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); "
+      "s.bind(('10.200.0.1', 0)); s.sendto(b'x', ('10.201.2.2', 9))"};
+  auto answer_through = [&](const char* device) {
+    Capture capture(*lab_, device);
+    EXPECT_EQ(lab_->InRouter(poke).exit_code, 0);
+    capture.Stop();
+    for (const std::string& line : capture.left_out()) {
+      if (line.rfind("ip4 icmp 10.201.2.2 > 10.200.0.1 port-unreachable", 0) == 0) return true;
+    }
+    return false;
+  };
+  EXPECT_TRUE(answer_through("r1")) << "without rules, the answer leaves through uplink1";
+
+  RunResult r = Check("uplink2");
+  EXPECT_EQ(r.exit_code, 0) << "a warning, not a failure: " << r.Describe();
+  EXPECT_TRUE(Has(r.out,
+                  "[warn] the kernel's answers to traffic that arrives for 10.201.2.2, "
+                  "10.201.2.3 (ICMP errors, TCP resets) leave through uplink1, not uplink2\n"))
+      << r.Describe();
+  std::vector<std::string> commands;
+  for (const std::string& line : LinesStartingWith(r.out, "         ip ")) {
+    if (line.find(" metric ") == std::string::npos) commands.push_back("ip " + line);
+  }
+  ASSERT_EQ(commands.size(), 6u) << r.Describe();  // 2 + 2 rules, 2 routes
+  for (const std::string& command : commands) InClientOk(command);
+
+  RunResult fixed = Check("uplink2");
+  EXPECT_TRUE(Has(fixed.out,
+                  "[ ok ] the kernel's answers for 10.201.2.2, 10.201.2.3 (ICMP errors, TCP "
+                  "resets) leave through uplink2\n"))
+      << fixed.Describe();
+  EXPECT_FALSE(Has(fixed.out, "[warn] the kernel's answers")) << "IPv6 too: " << fixed.Describe();
+  EXPECT_FALSE(answer_through("r1")) << "with the rules, not through uplink1";
+  EXPECT_TRUE(answer_through("r2")) << "but through uplink2";
 }
 
 TEST_F(Doctor, UnknownRouterIsAPlaceholder) {

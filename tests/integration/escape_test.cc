@@ -94,6 +94,9 @@ TEST(Capture, LeavesOutOnlyTheKernelsOwnTraffic) {
            "ports 8081 > 9999",
            "ip6 icmp6-1 fd00:201:2::2 > fd00:200::1 port-unreachable for udp fd00:200::1 > "
            "fd00:201:2::2 ports 8081 > 9999",
+           // A reset for a server's late segment: the connection was closed.
+           "ip6 tcp fd00:201:2::2 > fd00:200::1 ports 45612 > 8080 flags R",
+           "ip4 tcp 10.201.2.2 > 10.200.0.1 ports 45612 > 8080 flags RA",
        }) {
     EXPECT_TRUE(Capture::KernelsOwn(own)) << own;
   }
@@ -102,6 +105,8 @@ TEST(Capture, LeavesOutOnlyTheKernelsOwnTraffic) {
            "igmp-report 239.1.2.5",
            "ip4 udp 10.201.2.2 > 10.200.0.1 ports 40000 > 8081",
            "ip4 tcp 10.201.1.2 > 10.200.0.1 ports 35804 > 8080 flags S",
+           "ip4 tcp 10.201.1.2 > 10.200.0.1 ports 35804 > 8080 flags PA",
+           "ip4 tcp 10.201.1.2 > 10.200.0.1 ports 35804 > 8080 flags FA",
            "ip4 icmp 10.201.2.2 > 10.200.0.1 type 8 code 0",
            // Neighbour discovery from a global address: a program's packet
            // waiting for its next hop.
@@ -339,7 +344,8 @@ TEST_F(Escape, RacesOnMemoryAndFdNumbersChangeNothing) {
 // left to the kernel (it keeps the program's identity). The races that could
 // cheat that proof: a chain of short-lived threads switching the fd number
 // between a unix and an unbound UDP socket, and a process sharing the fd
-// table (refused). Nothing leaves through uplink1, as nobody and as root.
+// table (allowed, and from then on no proof is given). Nothing leaves
+// through uplink1, as nobody and as root.
 TEST_F(Escape, RacesAgainstTheSoleFdTableProofChangeNothing) {
   for (bool nobody : {false, true}) {
     SCOPED_TRACE(nobody ? "as nobody" : "as root");
@@ -348,7 +354,7 @@ TEST_F(Escape, RacesAgainstTheSoleFdTableProofChangeNothing) {
     };
     ExpectLines(attempt({"race-sole", "churn", "1500", kServer4, "9"}), {"race-sole churn done"});
     ExpectLines(attempt({"race-sole", "clonefiles", "1500", kServer4, "9"}),
-                {"clone-files EPERM", "race-sole clonefiles done"});
+                {"clone-files ok", "race-sole clonefiles done"});
   }
   NothingThroughUplink1();
 }

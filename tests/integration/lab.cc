@@ -120,6 +120,15 @@ bool Capture::KernelsOwn(const std::string& line) {
     const std::string& src = w[2];
     if (type >= 133 && type <= 137 && (src == "::" || src.rfind("fe80:", 0) == 0)) return true;
   }
+  // ip4|ip6 tcp S > D ports SP > DP flags R|RA: a reset, and nothing else. A
+  // socket only sends one through its own route (a bound one through the
+  // interface); one leaving another way is the kernel's answer to a segment
+  // that found no socket (a server's late packet for a connection the
+  // program already closed), routed by the main table.
+  if (w.size() == 11 && (w[0] == "ip4" || w[0] == "ip6") && w[1] == "tcp" && w[9] == "flags" &&
+      (w[10] == "R" || w[10] == "RA")) {
+    return true;
+  }
   // ip4 icmp S > D port-unreachable for udp QS > QD ...
   // ip6 icmp6-1 S > D port-unreachable for udp QS > QD ...
   if (w.size() >= 11 && w[5] == "port-unreachable" && w[6] == "for" && w[7] == "udp" &&

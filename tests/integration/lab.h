@@ -121,8 +121,10 @@ class Capture {
   // from a link-local or unspecified address (IPv6 housekeeping after an
   // address or link change), and an ICMP port unreachable answering a UDP
   // datagram sent *to* the client (a server's reply that reached a socket
-  // already closed; docs/threat-model.md, "The kernel's answers to inbound
-  // traffic": it follows the routing table, not the program's binding).
+  // already closed), and a bare TCP reset (the answer to a server's segment
+  // for a connection already closed; a socket sends its own resets through
+  // its own route): docs/threat-model.md, "The kernel's answers to inbound
+  // traffic": they follow the routing table, not the program's binding.
   static bool KernelsOwn(const std::string& line);
 
  private:
