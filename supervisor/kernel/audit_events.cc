@@ -38,10 +38,14 @@ std::string Detail(const KernelEvent& e, const std::string& device) {
     case Hook::kUnknown:
       break;
   }
+  // As seccomp mode describes its decisions (Decision::Describe), so that a
+  // log reads the same in both modes.
   std::string out = "to " + to;
-  if (e.rewritten) out += " as " + e.rewritten->ToString();
-  if (!device.empty() && e.action != Action::kDenied && e.action != Action::kRefused)
-    out += " via " + device;
+  if (e.action == Action::kDenied) return out + ": denied (" + e.rule.value_or("?") + ")";
+  if (e.action == Action::kRefused) return out;
+  if (e.rewritten) out += " DNS to " + e.rewritten->ToString() + ",";
+  if (e.action == Action::kExcluded) out += " excluded,";
+  if (!device.empty()) out += " via " + device;
   return out;
 }
 
@@ -60,12 +64,14 @@ AuditEvent ToAuditEvent(const KernelEvent& e, std::string executable, std::strin
   out.facts.protocol = e.protocol;
   if (e.destination) out.facts.destination = e.destination->ToString();
   if (e.rewritten) out.facts.rewritten = e.rewritten->ToString();
-  out.facts.device = device;
+  // A refused call chose no device (as in seccomp mode); a dropped packet's
+  // device is the one it was leaving through.
+  if (e.action != Action::kDenied && e.action != Action::kRefused) out.facts.device = device;
   if (e.rule) out.facts.rule = *e.rule;
   out.facts.decided = e.destination.has_value();
   out.error = e.error;
   out.detail = Detail(e, device);
-  out.verdict = e.error != 0                ? "fail " + ErrnoName(e.error)
+  out.verdict = e.error != 0              ? "fail " + ErrnoName(e.error)
                 : e.hook == Hook::kEgress ? std::string("dropped")
                                           : std::string("kernel runs it");
   return out;

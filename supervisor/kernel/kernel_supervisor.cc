@@ -259,11 +259,14 @@ class Loop {
     std::string executable;
     if (real_pids_ && e.pid != 0) executable = ExecutableOf(e.pid);
     if (executable.empty()) executable = e.comm;
-    AuditEvent event = ToAuditEvent(e, std::move(executable), DeviceName(e.ifindex),
-                                    RealtimeOf(e.monotonic_ns));
+    AuditEvent event =
+        ToAuditEvent(e, std::move(executable), DeviceName(e.ifindex), RealtimeOf(e.monotonic_ns));
     if (!real_pids_) event.pid = event.tid = 0;
     if (refusal) {
-      log_.Warn("{}", FormatText(event));
+      // The line seccomp mode writes for a call it refuses (loop/report.cc).
+      log_.Warn("{} by {} (pid {}, tid {}): {} -> {}", event.syscall,
+                event.executable.empty() ? "?" : event.executable, event.pid, event.tid,
+                event.detail, event.verdict);
       event.warned = true;
     }
     audit_.Record(std::move(event));
@@ -303,8 +306,7 @@ class Loop {
 bool KernelModeBuilt() { return true; }
 
 Result<int> RunInKernelMode(const KernelSupervisorConfig& config,
-                            const std::vector<std::string>& command, Logger& log,
-                            AuditLog& audit) {
+                            const std::vector<std::string>& command, Logger& log, AuditLog& audit) {
   // Signals for the command are blocked from here, so that none is lost
   // before the loop reads them.
   auto signals = SignalFd::Create();

@@ -364,7 +364,7 @@ TEST_F(KernelMode, RulesRefuseWithTheErrnoAsked) {
   r = Under({"--deny", "10.200.0.0/24:8080"}, {ToolPath("probe"), "tcp", kServer4, "8080"});
   EXPECT_NE(r.err.find("warning: connect by " + ToolPath("probe")), std::string::npos)
       << r.Describe();
-  EXPECT_NE(r.err.find("denied, to 10.200.0.1:8080 (--deny 10.200.0.0/24:8080) -> fail EPERM"),
+  EXPECT_NE(r.err.find("to 10.200.0.1:8080: denied (--deny 10.200.0.0/24:8080) -> fail EPERM"),
             std::string::npos)
       << r.Describe();
   NothingThroughUplink1();

@@ -864,9 +864,13 @@ int setsockopt(struct bpf_sockopt* ctx) {
   }
 out:
   if (refuse) {
-    struct dest d = {.family = level == SOL_IPV6 ? 6 : 4};
+    // The socket's family and protocol, as seccomp mode reports them.
+    struct bpf_sock* sk = ctx->sk;
+    __u32 family = sk ? sk->family : 0;
+    __u32 protocol = sk ? sk->protocol : 0;
+    struct dest d = {.family = family == AF_INET6 ? 6 : 4};
     struct decision dec = {.action = BK_ACTION_REFUSED};
-    audit(BK_HOOK_SETSOCKOPT, 0, &d, &dec, EPERM, 0);
+    audit(BK_HOOK_SETSOCKOPT, protocol, &d, &dec, EPERM, 0);
     return 0;  // EPERM
   }
   return 1;
