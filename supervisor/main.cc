@@ -58,9 +58,8 @@ std::optional<int> RunKernelMode(const bindsup::Options& options, const bindsup:
   if (kernel_config) {
     // The same relay as seccomp mode's, for queries of the family no -d
     // server has (dns_relay.h).
-    for (const auto& [relay, out] :
-         {std::pair{&config.policy.relay4, &kernel_config->relay4},
-          std::pair{&config.policy.relay6, &kernel_config->relay6}}) {
+    for (const auto& [relay, out] : {std::pair{&config.policy.relay4, &kernel_config->relay4},
+                                     std::pair{&config.policy.relay6, &kernel_config->relay6}}) {
       if (*relay) *out = kernel::Relay{(*relay)->udp, (*relay)->tcp};
     }
     status = kernel::RunInKernelMode({std::move(*kernel_config), config.grace}, options.command,
@@ -70,8 +69,7 @@ std::optional<int> RunKernelMode(const bindsup::Options& options, const bindsup:
   if (options.mode == bindsup::Mode::kKernel) {
     log.Error("kernel mode cannot run here: {}", status.error().Message());
   } else {
-    log.Info("kernel mode cannot run here ({}): running in seccomp mode",
-             status.error().Message());
+    log.Info("kernel mode cannot run here ({}): running in seccomp mode", status.error().Message());
   }
   return std::nullopt;
 }

@@ -34,8 +34,9 @@ TEST(Doctor, KernelModeThatCannotRunFailsOnlyWhenAskedFor) {
   auto lines = ModeLines(Mode::kAuto, Unprivileged(), {});
   EXPECT_EQ(CheckExitStatus(lines), 0);
   // The first failed step is the reason.
-  EXPECT_TRUE(Contains(Text(lines), "[info] --mode auto runs seccomp mode: kernel mode cannot "
-                                    "run here\n       privileges: kernel mode needs CAP_BPF"));
+  EXPECT_TRUE(Contains(Text(lines),
+                       "[info] --mode auto runs seccomp mode: kernel mode cannot "
+                       "run here\n       privileges: kernel mode needs CAP_BPF"));
   lines = ModeLines(Mode::kKernel, Unprivileged(), {});
   EXPECT_EQ(CheckExitStatus(lines), 1);
   EXPECT_EQ(Count(lines, Mark::kFail), 3);

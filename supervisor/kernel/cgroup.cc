@@ -251,11 +251,14 @@ Result<Hierarchy> OpenHierarchy() {
   // namespace without /sys/fs/cgroup; the shell that started it still has
   // it), if it sees the hierarchy as we do: opening through /proc/PID/root
   // costs nothing, mounting costs milliseconds.
-  struct stat own_mnt {}, own_cgroup_ns {};
-  if (stat("/proc/self/ns/mnt", &own_mnt) == 0 && stat("/proc/self/ns/cgroup", &own_cgroup_ns) == 0) {
+  struct stat own_mnt {
+  }, own_cgroup_ns{};
+  if (stat("/proc/self/ns/mnt", &own_mnt) == 0 &&
+      stat("/proc/self/ns/cgroup", &own_cgroup_ns) == 0) {
     for (pid_t pid : AncestorsAndInit()) {
       const std::string proc = "/proc/" + std::to_string(pid);
-      struct stat mnt {}, cgroup_ns {};
+      struct stat mnt {
+      }, cgroup_ns{};
       if (stat((proc + "/ns/mnt").c_str(), &mnt) != 0 || mnt.st_ino == own_mnt.st_ino) continue;
       if (stat((proc + "/ns/cgroup").c_str(), &cgroup_ns) != 0 ||
           cgroup_ns.st_ino != own_cgroup_ns.st_ino)
@@ -264,16 +267,16 @@ Result<Hierarchy> OpenHierarchy() {
         if (!HasOption(m.mount_options, "rw")) continue;
         auto below = Below(m.root, *own);
         if (!below) continue;
-        UniqueFd root(open((proc + "/root" + m.mountpoint).c_str(),
-                           O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        UniqueFd root(
+            open((proc + "/root" + m.mountpoint).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
         if (!root) continue;
         Hierarchy h;
         h.root = std::move(root);
         h.mount_root = m.root;
         h.own_cgroup = *below;
         h.nsdelegate = HasOption(m.super_options, "nsdelegate");
-        h.where = "cgroup2 at " + m.mountpoint + " in the mount namespace of pid " +
-                  std::to_string(pid);
+        h.where =
+            "cgroup2 at " + m.mountpoint + " in the mount namespace of pid " + std::to_string(pid);
         return h;  // no mount point here: the program cannot see this one
       }
     }
@@ -298,8 +301,7 @@ Result<RunCgroup> RunCgroup::Create(const Hierarchy& hierarchy) {
   c.parent_.Reset(openat(hierarchy.root.get(), parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!c.parent_) return Error::FromErrno("open bindsup's cgroup");
   std::uint32_t random = 0;
-  if (getrandom(&random, sizeof(random), 0) != sizeof(random))
-    return Error::FromErrno("getrandom");
+  if (getrandom(&random, sizeof(random), 0) != sizeof(random)) return Error::FromErrno("getrandom");
   char name[64];
   std::snprintf(name, sizeof(name), "%s%d-%08x", kPrefix, static_cast<int>(getpid()), random);
   c.name_ = name;

@@ -28,12 +28,12 @@ namespace bindsup::kernel {
 
 // A cgroup2 hierarchy, opened.
 struct Hierarchy {
-  UniqueFd root;              // the mount's root directory
-  std::string mountpoint;     // where it is mounted here; empty when not visible
-  std::string mount_root;     // the mount's root inside the hierarchy, "/" mostly
-  std::string own_cgroup;     // bindsup's cgroup, relative to `root` ("" = root)
-  bool nsdelegate = false;    // mounted with nsdelegate (docs/kernel-mode.md)
-  std::string where;          // how it was found, for --check
+  UniqueFd root;            // the mount's root directory
+  std::string mountpoint;   // where it is mounted here; empty when not visible
+  std::string mount_root;   // the mount's root inside the hierarchy, "/" mostly
+  std::string own_cgroup;   // bindsup's cgroup, relative to `root` ("" = root)
+  bool nsdelegate = false;  // mounted with nsdelegate (docs/kernel-mode.md)
+  std::string where;        // how it was found, for --check
 };
 
 // bindsup's cgroup in the cgroup2 hierarchy, as /proc/self/cgroup says ("/"

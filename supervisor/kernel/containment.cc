@@ -75,9 +75,10 @@ Result<std::vector<sock_filter>> BuildFilter() {
       return s.error();
   }
   // Everything from the bound up, and any value with upper bits set.
-  if (Status s = check(seccomp_rule_add(ctx.get(), SCMP_ACT_ERRNO(EAFNOSUPPORT), socket_nr, 1,
-                                        SCMP_A0(SCMP_CMP_GE, static_cast<scmp_datum_t>(kFamilyBound))),
-                       "socket family bound");
+  if (Status s =
+          check(seccomp_rule_add(ctx.get(), SCMP_ACT_ERRNO(EAFNOSUPPORT), socket_nr, 1,
+                                 SCMP_A0(SCMP_CMP_GE, static_cast<scmp_datum_t>(kFamilyBound))),
+                "socket family bound");
       !s)
     return s.error();
 
@@ -181,8 +182,8 @@ Result<ContainmentPlan> PlanContainment(const Hierarchy& hierarchy, const RunCgr
   if (LandlockAbi() >= 1) {
     landlock_ruleset_attr attr{};
     attr.handled_access_fs = LANDLOCK_ACCESS_FS_WRITE_FILE;
-    UniqueFd ruleset(static_cast<int>(
-        syscall(SYS_landlock_create_ruleset, &attr, sizeof(attr), 0)));
+    UniqueFd ruleset(
+        static_cast<int>(syscall(SYS_landlock_create_ruleset, &attr, sizeof(attr), 0)));
     if (!ruleset) return Error::FromErrno("landlock_create_ruleset");
     auto mounts = Cgroup2MountPoints();
     if (!mounts) return mounts.error();
@@ -242,7 +243,8 @@ int ApplyContainment(const ContainmentPlan& plan, const char** step) {
     data[i].permitted &= ~mask;
     data[i].inheritable &= ~mask;
   }
-  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL) return errno;
+  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL)
+    return errno;
   if (syscall(SYS_capset, &header, data) != 0) return errno;
   *step = nullptr;
   return 0;

@@ -35,9 +35,9 @@
 #include <string>
 #include <vector>
 
-#include "supervisor/kernel/cgroup.h"
 #include "base/result.h"
 #include "base/unique_fd.h"
+#include "supervisor/kernel/cgroup.h"
 
 namespace bindsup::kernel {
 
@@ -55,11 +55,11 @@ Result<std::vector<std::string>> LandlockGrants(const std::vector<std::string>& 
                                                 const std::vector<std::string>& own_cgroups);
 
 struct ContainmentPlan {
-  UniqueFd landlock_ruleset;              // invalid: no Landlock domain
-  std::vector<sock_filter> seccomp;       // the filter's instructions
+  UniqueFd landlock_ruleset;         // invalid: no Landlock domain
+  std::vector<sock_filter> seccomp;  // the filter's instructions
   std::vector<int> drop_capabilities;
   bool new_cgroup_namespace = false;
-  bool no_new_privs = true;               // false when bindsup holds CAP_SYS_ADMIN
+  bool no_new_privs = true;  // false when bindsup holds CAP_SYS_ADMIN
 };
 
 // Builds the plan for a program that will run in `cgroup`. Error when the

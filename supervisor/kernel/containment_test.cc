@@ -38,10 +38,10 @@ TEST_F(Tree, GrantsEverythingBesideTheWayToAMountPoint) {
   EXPECT_TRUE(has(root_ + "/a/file"));
   EXPECT_TRUE(has(root_ + "/d"));
   EXPECT_TRUE(has(root_ + "/a/b/cg/mine"));
-  EXPECT_FALSE(has(root_ + "/a/b/cg"));   // the mount point
-  EXPECT_FALSE(has(root_ + "/a/b"));      // on the way
+  EXPECT_FALSE(has(root_ + "/a/b/cg"));  // the mount point
+  EXPECT_FALSE(has(root_ + "/a/b"));     // on the way
   EXPECT_FALSE(has(root_ + "/a"));
-  EXPECT_FALSE(has(root_ + "/a/link"));   // a symbolic link
+  EXPECT_FALSE(has(root_ + "/a/link"));  // a symbolic link
 }
 
 TEST(Containment, DropsWhatDetachesOrMovesPrograms) {

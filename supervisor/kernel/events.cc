@@ -31,23 +31,49 @@ KernelEvent DecodeEvent(const bk_event& raw, const KernelConfig& config) {
   e.pid = static_cast<pid_t>(raw.pid);
   e.tid = static_cast<pid_t>(raw.tid);
   switch (raw.hook) {
-    case BK_HOOK_SOCK_CREATE: e.hook = Hook::kSockCreate; break;
+    case BK_HOOK_SOCK_CREATE:
+      e.hook = Hook::kSockCreate;
+      break;
     case BK_HOOK_CONNECT4:
-    case BK_HOOK_CONNECT6: e.hook = Hook::kConnect; break;
+    case BK_HOOK_CONNECT6:
+      e.hook = Hook::kConnect;
+      break;
     case BK_HOOK_SENDMSG4:
-    case BK_HOOK_SENDMSG6: e.hook = Hook::kSendmsg; break;
-    case BK_HOOK_EGRESS: e.hook = Hook::kEgress; break;
-    case BK_HOOK_SETSOCKOPT: e.hook = Hook::kSetsockopt; break;
-    default: e.hook = Hook::kUnknown; break;
+    case BK_HOOK_SENDMSG6:
+      e.hook = Hook::kSendmsg;
+      break;
+    case BK_HOOK_EGRESS:
+      e.hook = Hook::kEgress;
+      break;
+    case BK_HOOK_SETSOCKOPT:
+      e.hook = Hook::kSetsockopt;
+      break;
+    default:
+      e.hook = Hook::kUnknown;
+      break;
   }
   switch (raw.action) {
-    case BK_ACTION_BOUND: e.action = Action::kBound; break;
-    case BK_ACTION_EXCLUDED: e.action = Action::kExcluded; break;
-    case BK_ACTION_REDIRECTED: e.action = Action::kRedirected; break;
-    case BK_ACTION_DENIED: e.action = Action::kDenied; break;
-    case BK_ACTION_REFUSED: e.action = Action::kRefused; break;
-    case BK_ACTION_DROPPED: e.action = Action::kDropped; break;
-    default: e.action = Action::kUnknown; break;
+    case BK_ACTION_BOUND:
+      e.action = Action::kBound;
+      break;
+    case BK_ACTION_EXCLUDED:
+      e.action = Action::kExcluded;
+      break;
+    case BK_ACTION_REDIRECTED:
+      e.action = Action::kRedirected;
+      break;
+    case BK_ACTION_DENIED:
+      e.action = Action::kDenied;
+      break;
+    case BK_ACTION_REFUSED:
+      e.action = Action::kRefused;
+      break;
+    case BK_ACTION_DROPPED:
+      e.action = Action::kDropped;
+      break;
+    default:
+      e.action = Action::kUnknown;
+      break;
   }
   e.family = raw.family == 4 ? AF_INET : raw.family == 6 ? AF_INET6 : 0;
   e.protocol = raw.protocol;
@@ -75,25 +101,38 @@ KernelEvent DecodeEvent(const bk_event& raw, const KernelConfig& config) {
 
 const char* HookName(Hook hook) {
   switch (hook) {
-    case Hook::kSockCreate: return "socket";
-    case Hook::kConnect: return "connect";
-    case Hook::kSendmsg: return "sendmsg";
-    case Hook::kEgress: return "egress";
-    case Hook::kSetsockopt: return "setsockopt";
-    case Hook::kUnknown: break;
+    case Hook::kSockCreate:
+      return "socket";
+    case Hook::kConnect:
+      return "connect";
+    case Hook::kSendmsg:
+      return "sendmsg";
+    case Hook::kEgress:
+      return "egress";
+    case Hook::kSetsockopt:
+      return "setsockopt";
+    case Hook::kUnknown:
+      break;
   }
   return "unknown";
 }
 
 const char* ActionName(Action action) {
   switch (action) {
-    case Action::kBound: return "bound";
-    case Action::kExcluded: return "excluded";
-    case Action::kRedirected: return "redirected";
-    case Action::kDenied: return "denied";
-    case Action::kRefused: return "refused";
-    case Action::kDropped: return "dropped";
-    case Action::kUnknown: break;
+    case Action::kBound:
+      return "bound";
+    case Action::kExcluded:
+      return "excluded";
+    case Action::kRedirected:
+      return "redirected";
+    case Action::kDenied:
+      return "denied";
+    case Action::kRefused:
+      return "refused";
+    case Action::kDropped:
+      return "dropped";
+    case Action::kUnknown:
+      break;
   }
   return "unknown";
 }

@@ -63,9 +63,9 @@ Result<std::vector<Exclusion>> ResolveExclusions(const std::vector<Prefix>& netw
   if (getifaddrs(&list) != 0) return Error::FromErrno("getifaddrs");
   for (const ifaddrs* a = list; a != nullptr; a = a->ifa_next) {
     if (a->ifa_addr == nullptr) continue;
-    auto endpoint = EndpointOf(a->ifa_addr, a->ifa_addr->sa_family == AF_INET
-                                                ? sizeof(sockaddr_in)
-                                                : sizeof(sockaddr_in6));
+    auto endpoint =
+        EndpointOf(a->ifa_addr,
+                   a->ifa_addr->sa_family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6));
     if (endpoint) local.push_back(endpoint->ip);
   }
   freeifaddrs(list);

@@ -13,10 +13,10 @@
 
 #include <vector>
 
-#include "supervisor/net/address.h"
+#include "base/result.h"
 #include "supervisor/kernel/bpf/shared.h"
 #include "supervisor/kernel/kernel_config.h"
-#include "base/result.h"
+#include "supervisor/net/address.h"
 
 namespace bindsup::kernel {
 

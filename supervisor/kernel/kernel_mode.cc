@@ -36,8 +36,9 @@ Status CheckSysctls() {
   if (on.empty()) return {};
   std::string names;
   for (const std::string& name : on) names += (names.empty() ? "" : " and ") + name;
-  return Error{ENOTSUP, names + " = 1 lets a program send from a source that is not the "
-                                "host's, which kernel mode cannot refuse"};
+  return Error{ENOTSUP, names +
+                            " = 1 lets a program send from a source that is not the "
+                            "host's, which kernel mode cannot refuse"};
 }
 
 // Whether anything can keep a program in its cgroup (the plan itself needs
@@ -125,8 +126,7 @@ KernelRun::~KernelRun() {
 }
 
 Result<int> KernelRun::ConsumeEvents(const std::function<void(const KernelEvent&)>& each) {
-  return programs_->ConsumeEvents(
-      [&](const bk_event& raw) { each(DecodeEvent(raw, config_)); });
+  return programs_->ConsumeEvents([&](const bk_event& raw) { each(DecodeEvent(raw, config_)); });
 }
 
 Status KernelRun::Finish() {
@@ -137,8 +137,8 @@ Status KernelRun::Finish() {
 ProbeReport Probe() {
   ProbeReport report;
   auto add = [&](std::string name, const Status& s, std::string ok_detail) {
-    report.checks.push_back({std::move(name), s.ok(), s.ok() ? std::move(ok_detail)
-                                                              : s.error().Message()});
+    report.checks.push_back(
+        {std::move(name), s.ok(), s.ok() ? std::move(ok_detail) : s.error().Message()});
     return s.ok();
   };
   bool usable = add("privileges", CheckPrivileges(),

@@ -19,11 +19,11 @@
 #include <string>
 #include <vector>
 
+#include "base/result.h"
 #include "supervisor/kernel/cgroup.h"
 #include "supervisor/kernel/events.h"
 #include "supervisor/kernel/kernel_config.h"
 #include "supervisor/kernel/programs.h"
-#include "base/result.h"
 
 namespace bindsup::kernel {
 
@@ -36,10 +36,10 @@ struct StartOptions {
 class KernelRun;
 
 struct StartOutcome {
-  std::unique_ptr<KernelRun> run;    // set on success
-  int exec_error = 0;                // the command could not be executed (errno)
-  std::optional<Error> error;        // kernel mode could not start: why
-  std::vector<std::string> stale;    // cgroups of earlier runs removed first
+  std::unique_ptr<KernelRun> run;  // set on success
+  int exec_error = 0;              // the command could not be executed (errno)
+  std::optional<Error> error;      // kernel mode could not start: why
+  std::vector<std::string> stale;  // cgroups of earlier runs removed first
 };
 
 class KernelRun {

@@ -50,8 +50,7 @@ struct KernelSupervisorConfig {
 // bindsup's exit status: the command's, 128+N, or 126/127 when it could not
 // be executed.
 Result<int> RunInKernelMode(const KernelSupervisorConfig& config,
-                            const std::vector<std::string>& command, Logger& log,
-                            AuditLog& audit);
+                            const std::vector<std::string>& command, Logger& log, AuditLog& audit);
 
 // Whether this bindsup was built with kernel mode (BINDSUP_KERNEL_MODE).
 bool KernelModeBuilt();

@@ -14,9 +14,9 @@
 #include <string>
 #include <vector>
 
-#include "supervisor/kernel/containment.h"
 #include "base/result.h"
 #include "base/unique_fd.h"
+#include "supervisor/kernel/containment.h"
 
 namespace bindsup::kernel {
 

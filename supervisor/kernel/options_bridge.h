@@ -5,9 +5,9 @@
 // bindsup runs.
 #pragma once
 
-#include "supervisor/kernel/kernel_config.h"
-#include "supervisor/cli/options.h"
 #include "base/result.h"
+#include "supervisor/cli/options.h"
+#include "supervisor/kernel/kernel_config.h"
 
 namespace bindsup::kernel {
 

@@ -9,7 +9,7 @@
 namespace bindsup::kernel {
 
 struct ProbeCheck {
-  std::string name;    // "privileges", "sysctls", "cgroup2", "run cgroup", "BPF programs", ...
+  std::string name;  // "privileges", "sysctls", "cgroup2", "run cgroup", "BPF programs", ...
   bool ok = false;
   std::string detail;  // what was found, or why it failed
 };

@@ -61,8 +61,7 @@ std::string Reason(const std::string& log) {
     size_t line_start = log.rfind('\n', failed);
     size_t line_end = log.find('\n', failed);
     out += log.substr(line_start == std::string::npos ? 0 : line_start + 1,
-                           line_end == std::string::npos ? std::string::npos
-                                                         : line_end - line_start);
+                      line_end == std::string::npos ? std::string::npos : line_end - line_start);
   }
   for (char& c : out) {
     if (c == '\n') c = ' ';
@@ -146,7 +145,8 @@ Result<std::unique_ptr<Programs>> Programs::Load(const KernelConfig& config) {
   // verifier's time is most of the start-up).
   const bool dns = config.dns4 || config.dns6 || config.relay4 || config.relay6;
   auto& progs = p->skeleton_->progs;
-  for (bpf_program* unused : {progs.recvmsg4, progs.recvmsg6, progs.getpeername4, progs.getpeername6})
+  for (bpf_program* unused :
+       {progs.recvmsg4, progs.recvmsg6, progs.getpeername4, progs.getpeername6})
     if (!dns) bpf_program__set_autoload(unused, false);
   for (bpf_program* unused : {progs.bind4, progs.bind6})
     if (!config.bind_listeners) bpf_program__set_autoload(unused, false);

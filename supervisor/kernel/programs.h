@@ -15,9 +15,9 @@
 #include <memory>
 #include <string>
 
+#include "base/result.h"
 #include "supervisor/kernel/bpf/shared.h"
 #include "supervisor/kernel/kernel_config.h"
-#include "base/result.h"
 
 struct bindsup_bpf;
 struct ring_buffer;

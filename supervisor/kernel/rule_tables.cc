@@ -159,7 +159,8 @@ Result<bk_config> BuildBpfConfig(const KernelConfig& config) {
     c.relay4_tcp.port = htons(config.relay4->tcp.port);
   }
   if (config.relay6) {
-    if (!LoopbackOf(AF_INET6, config.relay6->udp.ip) || !LoopbackOf(AF_INET6, config.relay6->tcp.ip))
+    if (!LoopbackOf(AF_INET6, config.relay6->udp.ip) ||
+        !LoopbackOf(AF_INET6, config.relay6->tcp.ip))
       return Error{EINVAL, "kernel mode: the IPv6 relay is not on ::1"};
     c.flags |= BK_RELAY6;
     Address6(config.relay6->udp.ip, c.relay6_udp.addr);
@@ -181,7 +182,8 @@ Result<bk_config> BuildBpfConfig(const KernelConfig& config) {
   }
   for (const Exclusion& x : config.exclusions) {
     if (x.ifindex == 0)
-      return Error{EINVAL, "kernel mode: excluded network " + x.network.ToString() + " has no device"};
+      return Error{EINVAL,
+                   "kernel mode: excluded network " + x.network.ToString() + " has no device"};
   }
   return c;
 }

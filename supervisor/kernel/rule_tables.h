@@ -14,11 +14,11 @@
 #include <string>
 #include <vector>
 
-#include "supervisor/net/address.h"
-#include "supervisor/policy/destination_rules.h"
+#include "base/result.h"
 #include "supervisor/kernel/bpf/shared.h"
 #include "supervisor/kernel/kernel_config.h"
-#include "base/result.h"
+#include "supervisor/net/address.h"
+#include "supervisor/policy/destination_rules.h"
 
 namespace bindsup::kernel {
 

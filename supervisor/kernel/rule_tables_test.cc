@@ -35,8 +35,8 @@ TEST(RuleTable, ALongerPrefixCarriesTheRulesOfTheShorterOnesAroundIt) {
 TEST(RuleTable, AgreesWithDestinationRulesEverywhere) {
   const char* allows[] = {"", "10.0.0.0/8", "10.0.0.0/8:443,10.1.0.0/16:80-90",
                           "0.0.0.0/0:53,[::/0]:53", "[fd00::/8]:22,192.168.:22"};
-  const char* denies[] = {"", "10.1.2.0/24", "10.0.0.0/8:443,10.1.2.3",
-                          "[fd00:1::/32]:1-1000", "192.168.1.0/24:20-30,0.0.0.0/0:25"};
+  const char* denies[] = {"", "10.1.2.0/24", "10.0.0.0/8:443,10.1.2.3", "[fd00:1::/32]:1-1000",
+                          "192.168.1.0/24:20-30,0.0.0.0/0:25"};
   std::mt19937 random(7);
   for (const char* a : allows) {
     for (const char* d : denies) {
@@ -45,8 +45,9 @@ TEST(RuleTable, AgreesWithDestinationRulesEverywhere) {
       auto table = BuildRuleTable(allow, deny);
       ASSERT_TRUE(table.ok());
       DestinationRules rules(allow, deny);
-      const char* hosts[] = {"10.1.2.3", "10.1.3.4", "10.2.0.1", "192.168.1.5", "192.168.2.1",
-                             "8.8.8.8",  "fd00:1::5", "fd00:2::1", "2001:db8::1", "::ffff:10.1.2.3"};
+      const char* hosts[] = {"10.1.2.3",    "10.1.3.4",       "10.2.0.1",  "192.168.1.5",
+                             "192.168.2.1", "8.8.8.8",        "fd00:1::5", "fd00:2::1",
+                             "2001:db8::1", "::ffff:10.1.2.3"};
       for (const char* host : hosts) {
         for (int i = 0; i < 40; ++i) {
           static constexpr std::uint16_t kPorts[] = {1, 22, 25, 53, 80, 85, 443, 1000};
@@ -63,7 +64,8 @@ TEST(RuleTable, AgreesWithDestinationRulesEverywhere) {
 
 TEST(RuleTable, TooManyRulesForOnePrefixAreRefused) {
   std::string text;
-  for (int i = 0; i <= BK_MAX_RULES_PER_PREFIX; ++i) text += (i ? "," : "") + std::string("10.0.0.0/8:") + std::to_string(i + 1);
+  for (int i = 0; i <= BK_MAX_RULES_PER_PREFIX; ++i)
+    text += (i ? "," : "") + std::string("10.0.0.0/8:") + std::to_string(i + 1);
   auto table = BuildRuleTable(Rules(text.c_str()), {});
   ASSERT_FALSE(table.ok());
   EXPECT_EQ(table.error().code, E2BIG);

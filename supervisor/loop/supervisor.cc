@@ -17,8 +17,8 @@
 #include "base/wake_signal.h"
 #include "filter/filter.h"
 #include "filter/syscall_table.h"
-#include "supervisor/loop/child.h"
 #include "supervisor/command/exit_status.h"
+#include "supervisor/loop/child.h"
 #include "supervisor/program/process_info.h"
 
 namespace bindsup {

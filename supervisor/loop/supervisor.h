@@ -47,11 +47,11 @@
 
 #include "base/log.h"
 #include "supervisor/audit/audit_log.h"
+#include "supervisor/command/signals.h"
 #include "supervisor/handlers/handlers.h"
 #include "supervisor/host/live_facts.h"
 #include "supervisor/loop/blocking_wait.h"
 #include "supervisor/loop/readiness.h"
-#include "supervisor/command/signals.h"
 #include "supervisor/notify/notify_channel.h"
 #include "supervisor/operations/binding.h"
 #include "supervisor/operations/dns_redirects.h"

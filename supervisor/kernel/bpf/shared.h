@@ -129,15 +129,15 @@ struct bk_event {
   __u64 cookie;   // the socket's cookie
   __u32 pid;      // thread group id (0 when not in process context)
   __u32 tid;
-  __u8 hook;     // bk_hook
-  __u8 action;   // bk_action
-  __u8 family;   // 4 or 6 of the destination (v4-mapped: 4); 0 if none
-  __u8 protocol; // IPPROTO_*
-  __u32 ifindex; // the device the socket was bound to, or a dropped packet's
-  __s32 error;   // errno the call fails with (positive), or 0
-  __u16 rule;    // rule index + 1 for BK_ACTION_DENIED by a rule, else 0
-  __u8 rule_deny;  // the rule is a --deny rule
-  __u8 rewritten_family;  // 4 or 6, or 0 when nothing was rewritten
+  __u8 hook;                        // bk_hook
+  __u8 action;                      // bk_action
+  __u8 family;                      // 4 or 6 of the destination (v4-mapped: 4); 0 if none
+  __u8 protocol;                    // IPPROTO_*
+  __u32 ifindex;                    // the device the socket was bound to, or a dropped packet's
+  __s32 error;                      // errno the call fails with (positive), or 0
+  __u16 rule;                       // rule index + 1 for BK_ACTION_DENIED by a rule, else 0
+  __u8 rule_deny;                   // the rule is a --deny rule
+  __u8 rewritten_family;            // 4 or 6, or 0 when nothing was rewritten
   struct bk_endpoint6 destination;  // as the program gave it
   struct bk_endpoint6 rewritten;    // where it went instead (DNS), else zero
   char comm[16];
