@@ -205,6 +205,15 @@ class Loop {
         log_.Info("command exited with status {}", *exit_status_);
       }
     }
+    // The kernel notifies a change of cgroup.events at most once per 10 ms
+    // (CGROUP_FILE_NOTIFY_MIN_INTV): a command that exits within 10 ms of
+    // starting would be waited for until then (measured: 12 ms of a 26 ms
+    // run of `true`). The file itself is current, and the command's exit
+    // was counted before its parent heard of it (cgroup_exit precedes
+    // exit_notify): read it now.
+    if (exit_status_ && !tree_gone_) {
+      if (auto populated = run_.cgroup().Populated(); populated && !*populated) tree_gone_ = true;
+    }
     if (exit_status_ && child_wait_) {
       boost::system::error_code ignored;
       child_wait_->close(ignored);
