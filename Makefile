@@ -26,8 +26,9 @@ FUZZ_SECONDS ?= 30
 SECONDS ?= 600
 # The tests whose oracle is a packet capture on the lab's uplinks run
 # PACKET_REPEAT more times in make test, so that a flaky oracle shows up in CI
-# rather than in a user's run.
-PACKET_TESTS := ^(FailClosed[.]Interface|SupervisorDeath[.]|Escape[.]|Guard[.](DenyWins|RulesHold)|Addressing[.]AnExcludedSocket)
+# rather than in a user's run: in both modes (kernel:Suite.Test is the kernel
+# mode run, KernelMode.* kernel mode's own).
+PACKET_TESTS := ^(kernel:)?(FailClosed[.]Interface|SupervisorDeath[.]|Escape[.]|Guard[.](DenyWins|RulesHold)|Addressing[.]AnExcludedSocket|KernelMode[.])
 PACKET_REPEAT ?= 3
 BENCH_ROUNDS ?= 7
 
