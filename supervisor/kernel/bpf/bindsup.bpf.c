@@ -555,6 +555,22 @@ int connect6(struct bpf_sock_addr* ctx) { return on_connect(ctx, AF_INET6, BK_HO
 // datagrams; this one was already given its device by the kernel, before
 // the hook ran, so the egress program decides about it.
 static __always_inline int on_sendmsg(struct bpf_sock_addr* ctx, int domain, __u8 hook) {
+  // Nothing to decide per datagram (no -d, relay, rules, -x, -s, -i lo, no
+  // audit): every datagram socket was bound to IFACE at birth, so only one
+  // that lost its device (a UDP disconnect) is bound again, for its next
+  // datagrams. A socket bound elsewhere (bind() with another device's scope)
+  // is left to the kill switch, which drops its datagrams (EPERM, and an
+  // event). The configuration is constant: for it the verifier walks only
+  // these lines (start-up: sendmsg6 took 0.86 ms to verify, sendmsg4 0.55).
+  if (!(config.flags & (BK_DNS4 | BK_DNS6 | BK_RELAY4 | BK_RELAY6 | BK_HAS_RULES |
+                        BK_HAS_EXCLUSIONS | BK_SOURCE4 | BK_SOURCE6 | BK_LOOPBACK | BK_AUDIT))) {
+    struct bpf_sock* sk = ctx->sk;
+    if (sk && sk->bound_dev_if == 0) {
+      int device = config.ifindex;
+      bpf_setsockopt(ctx, SOL_SOCKET, SO_BINDTOIFINDEX, &device, sizeof(device));
+    }
+    return 1;
+  }
   struct dest d = {};
   if (domain == AF_INET) {
     set_v4(&d, ctx->user_ip4, ctx->user_port);
