@@ -37,6 +37,7 @@ TEST_F(Semantics, PerformedCallsBehaveExactlyLikeTheKernel) {
   RunResult native = lab_->InClient({ToolPath("probe"), "semantics", kServer4, "10.201.1.1", dir_});
   ASSERT_EQ(native.exit_code, 0) << native.Describe();
   ASSERT_NE(native.out.find("unix-received 2"), std::string::npos) << native.Describe();
+  ASSERT_NE(native.out.find("unix-bind-oversized EINVAL"), std::string::npos) << native.Describe();
   RunResult supervised = lab_->InClient({Bindsup(), "-i", "uplink1", "--", ToolPath("probe"),
                                          "semantics", kServer4, "10.201.1.5", dir_});
   ASSERT_EQ(supervised.exit_code, 0) << supervised.Describe();

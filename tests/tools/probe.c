@@ -465,6 +465,16 @@ static void semantics(const char* server, const char* blackhole, const char* uni
   unlink(rel.sun_path);
   snprintf(un.sun_path, sizeof(un.sun_path), "%s/no-such-directory/socket", unix_dir);
   said("unix-bind-missing-directory", bind(b2, (struct sockaddr*)&un, sizeof(un)));
+  /* A unix address longer than sockaddr_un (the kernel's EINVAL), named
+   * abstract and by path: the escape fuzzer found bindsup reading past it. */
+  struct sockaddr_storage oversized;
+  memset(&oversized, 'p', sizeof(oversized));
+  oversized.ss_family = AF_UNIX;
+  said("unix-bind-oversized", bind(b2, (struct sockaddr*)&oversized, sizeof(oversized)));
+  said("unix-connect-oversized", connect(b2, (struct sockaddr*)&oversized, sizeof(oversized)));
+  ((char*)&oversized)[offsetof(struct sockaddr_un, sun_path)] = '\0';
+  said("unix-bind-oversized-abstract",
+       bind(b2, (struct sockaddr*)&oversized, sizeof(oversized)));
   umask(old_mask);
   close(b);
   close(b2);
