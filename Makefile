@@ -26,8 +26,9 @@ FUZZ_SECONDS ?= 30
 SECONDS ?= 600
 # The tests whose oracle is a packet capture on the lab's uplinks run
 # PACKET_REPEAT more times in make test, so that a flaky oracle shows up in CI
-# rather than in a user's run.
-PACKET_TESTS := ^(FailClosed[.]Interface|SupervisorDeath[.]|Escape[.]|Guard[.](DenyWins|RulesHold)|Addressing[.]AnExcludedSocket)
+# rather than in a user's run: in both modes (kernel:Suite.Test is the kernel
+# mode run, KernelMode.* kernel mode's own).
+PACKET_TESTS := ^(kernel:)?(FailClosed[.]Interface|SupervisorDeath[.]|Escape[.]|Guard[.](DenyWins|RulesHold)|Addressing[.]AnExcludedSocket|KernelMode[.])
 PACKET_REPEAT ?= 3
 BENCH_ROUNDS ?= 7
 
@@ -40,7 +41,7 @@ PACKAGES := $(BUILD_PACKAGES) \
             libgtest-dev nlohmann-json3-dev golang-go iproute2 util-linux curl busybox-static microsocks \
             musl-tools dnsmasq-base bind9-dnsutils clang libclang-rt-14-dev file \
             chromium firefox-esr nodejs python3 wget git openssh-client openssh-server aria2 bubblewrap \
-            dpkg-dev man-db bash-completion
+            dpkg-dev man-db bash-completion llvm libbpf-dev bpftool
 
 .PHONY: all deps build static deb test demo bench fuzz-escape install lint format clean
 
@@ -54,7 +55,8 @@ build: deps
 	cmake --build $(BUILD) -j$(JOBS)
 
 test: deps
-	cmake -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=Debug -DBINDSUP_SANITIZE=ON -DBINDSUP_WERROR=ON
+	cmake -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=Debug -DBINDSUP_SANITIZE=ON -DBINDSUP_WERROR=ON \
+	      -DBINDSUP_KERNEL_MODE=ON
 	cmake --build $(TEST_BUILD) -j$(JOBS)
 	@scripts/check-no-leftovers.sh --stale
 	cd $(TEST_BUILD) && ctest -j$(JOBS) --output-on-failure

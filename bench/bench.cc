@@ -1,13 +1,16 @@
 // bench: what bindsup costs, against native and against the kernel's floor.
 //
 // Builds a namespace lab (tests/lab/lab.sh), runs every workload in the
-// client namespace three ways in turn, ROUNDS times:
+// client namespace four ways in turn, ROUNDS times:
 //   native    the workload alone
 //   floor     under bench/floor: bindsup's filter, answered CONTINUE by a
 //             minimal notifier (what user notification itself costs)
-//   bindsup   under bindsup
-// and prints the medians, the ratios and the targets of docs/performance.md,
-// then where one intercepted call's time goes (bench/breakdown).
+//   seccomp   under bindsup --mode seccomp (what an unprivileged run gets)
+//   kernel    under bindsup --mode kernel (what a root run gets: cgroup BPF
+//             programs, docs/kernel-mode.md)
+// and prints the medians, the ratios and the targets of docs/performance.md
+// (seccomp mode's and kernel mode's), then where one intercepted call's time
+// goes in seccomp mode (bench/breakdown).
 //
 //   bench [--rounds N] [--only TEXT] [--help]
 #include <signal.h>
@@ -49,20 +52,25 @@ constexpr const char* kUsage =
     "usage: bench [--rounds N] [--only TEXT]\n"
     "  Measures bindsup against native runs and a minimal notifier (the floor)\n"
     "  in a throwaway network-namespace lab. Needs root. See docs/performance.md.\n"
-    "  --rounds N   alternate native/floor/bindsup N times (default 7), report medians\n"
+    "  --rounds N   alternate native/floor/seccomp/kernel N times (default 7), report medians\n"
     "  --only TEXT  run only the workloads whose name contains TEXT\n";
 
 std::string lab_name;
 std::string client_ns() { return lab_name + "-c"; }
 std::string router_ns() { return lab_name + "-r"; }
 
-enum class Way { kNative, kFloor, kBindsup };
+enum class Way { kNative, kFloor, kBindsup, kKernel };
 
 std::vector<std::string> InClient(Way way, const std::string& iface,
                                   std::vector<std::string> argv) {
   std::vector<std::string> prefix{"ip", "netns", "exec", client_ns()};
   if (way == Way::kFloor) prefix.insert(prefix.end(), {kTools + "/floor", "--"});
-  if (way == Way::kBindsup) prefix.insert(prefix.end(), {kBindsupBinary, "-i", iface, "--"});
+  if (way == Way::kBindsup) {
+    prefix.insert(prefix.end(), {kBindsupBinary, "--mode", "seccomp", "-i", iface, "--"});
+  }
+  if (way == Way::kKernel) {
+    prefix.insert(prefix.end(), {kBindsupBinary, "--mode", "kernel", "-i", iface, "--"});
+  }
   prefix.insert(prefix.end(), argv.begin(), argv.end());
   return prefix;
 }
@@ -166,6 +174,15 @@ struct Metric {
   enum class Target { kNone, kRatio, kAddedCost, kAddedMs } target = Target::kNone;
   double bound = 0;
   bool lower_is_better = false;
+  // Kernel mode's target (issue 13): a ratio to native (at least, or for a
+  // latency at most), or milliseconds added.
+  enum class KernelTarget {
+    kNone,
+    kRatio,
+    kAtMostTimes,
+    kAddedMs
+  } kernel_target = KernelTarget::kNone;
+  double kernel_bound = 0;
 };
 
 struct Workload {
@@ -255,17 +272,20 @@ int main(int argc, char** argv) {
        [&](Way way) {
          return Output(InClient(way, "lo", {w, "udp-connect", "50000"}));
        },
-       {M{"UDP socket+connect (loopback)", "calls/s", "", M::Target::kAddedCost, 1.5}}},
+       {M{"UDP socket+connect (loopback)", "calls/s", "", M::Target::kAddedCost, 1.5, false,
+          M::KernelTarget::kRatio, 0.85}}},
       {"bulk TCP over veth",
        [&](Way way) {
          return Output(InClient(way, "uplink2", {w, "bulk", "3", "10.201.2.1", "9000"}));
        },
-       {M{"bulk TCP over veth", "GB/s", "", M::Target::kRatio, 0.97}}},
+       {M{"bulk TCP over veth", "GB/s", "", M::Target::kRatio, 0.97, false, M::KernelTarget::kRatio,
+          0.98}}},
       {"UDP sendmsg",
        [&](Way way) {
          return Output(InClient(way, "lo", {w, "udp-sendmsg", "200000"}));
        },
-       {M{"UDP sendmsg", "pkt/s", "", M::Target::kRatio, 0.5}}},
+       {M{"UDP sendmsg", "pkt/s", "", M::Target::kRatio, 0.5, false, M::KernelTarget::kRatio,
+          0.85}}},
       {"UDP sendmmsg",
        [&](Way way) {
          return Output(InClient(way, "lo", {w, "udp-sendmmsg", "1000000"}));
@@ -276,7 +296,8 @@ int main(int argc, char** argv) {
          return Output(InClient(way, "lo", {w, "threads", "64", "20000", "7002"}));
        },
        {M{"64 threads connecting", "conn/s", ""},
-        M{"64 threads: p99 connect latency", "us", "p99", M::Target::kNone, 0, true}}},
+        M{"64 threads: p99 connect latency", "us", "p99", M::Target::kNone, 0, true,
+          M::KernelTarget::kAtMostTimes, 2}}},
       {"HTTP requests, curl",
        [&](Way way) -> std::optional<std::string> {
          double rate =
@@ -285,18 +306,27 @@ int main(int argc, char** argv) {
                       1);
          return std::to_string(1000 * rate);
        },
-       {M{"HTTP requests, curl", "req/s", "", M::Target::kRatio, 0.85}}},
+       {M{"HTTP requests, curl", "req/s", "", M::Target::kRatio, 0.85, false,
+          M::KernelTarget::kRatio, 0.95}}},
       {"HTTP requests, static Go",
        [&](Way way) {
          return Output(
              InClient(way, "lo", {kTestTools + "/goclient", "tcp", "127.0.0.1:8090", "2000"}));
        },
-       {M{"HTTP requests, static Go", "req/s", "", M::Target::kRatio, 0.85}}},
+       {M{"HTTP requests, static Go", "req/s", "", M::Target::kRatio, 0.85, false,
+          M::KernelTarget::kRatio, 0.95}}},
+      {"unix IPC",
+       [&](Way way) {
+         return Output(InClient(way, "lo", {w, "unix-pingpong", "100000"}));
+       },
+       {M{"unix IPC (socketpair ping-pong)", "round trips/s", "", M::Target::kNone, 0, false,
+          M::KernelTarget::kRatio, 0.95}}},
       {"start-up",
        [&](Way way) -> std::optional<std::string> {
          return std::to_string(Repeated(InClient(way, "lo", {"true"}), 100));
        },
-       {M{"start-up: run `true`", "runs/s", "", M::Target::kAddedMs, 5}}},
+       {M{"start-up: run `true`", "runs/s", "", M::Target::kAddedMs, 5, false,
+          M::KernelTarget::kAddedMs, 5}}},
   };
   std::erase_if(workloads,
                 [&](const Workload& wl) { return wl.name.find(only) == std::string::npos; });
@@ -307,7 +337,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "bench: round %d/%d\n", round + 1, rounds);
     // Each round starts with another way, so that none always runs first
     // (on a cold cache, or right after the others).
-    const std::array<Way, 3> ways{Way::kNative, Way::kFloor, Way::kBindsup};
+    const std::array<Way, 4> ways{Way::kNative, Way::kFloor, Way::kBindsup, Way::kKernel};
     for (const Workload& wl : workloads) {
       for (size_t k = 0; k < ways.size(); ++k) {
         const Way way = ways[(k + static_cast<size_t>(round)) % ways.size()];
@@ -323,15 +353,16 @@ int main(int argc, char** argv) {
   // after the other), then the median of the rounds is taken, with the
   // spread of the rounds beside it. Slow drifts of the machine cancel out.
   std::printf(
-      "\n| workload | unit | native | floor | bindsup | bindsup/native (rounds' range) | target | "
-      "|\n");
-  std::printf("|---|---|---:|---:|---:|---:|---|---|\n");
+      "\n| workload | unit | native | floor | seccomp | kernel | seccomp/native (rounds' range) | "
+      "kernel/native (rounds' range) | seccomp mode's target | kernel mode's target |\n");
+  std::printf("|---|---|---:|---:|---:|---:|---:|---:|---|---|\n");
   bool all_met = true;
   for (const Workload& wl : workloads) {
     for (const Metric& m : wl.metrics) {
       const std::vector<double>& ns = samples[m.name][Way::kNative];
       const std::vector<double>& fs = samples[m.name][Way::kFloor];
       const std::vector<double>& bs = samples[m.name][Way::kBindsup];
+      const std::vector<double>& ks = samples[m.name][Way::kKernel];
       // Per round: bindsup/native; time added per operation (rates are per
       // second), bindsup's over the floor's; milliseconds added.
       std::vector<double> ratio;
@@ -339,7 +370,11 @@ int main(int argc, char** argv) {
       std::vector<double> added_f;
       std::vector<double> added_ratio;
       std::vector<double> added_ms;
+      std::vector<double> kernel_ratio;
+      std::vector<double> kernel_added_ms;
       for (size_t r = 0; r < ns.size(); ++r) {
+        kernel_ratio.push_back(ks[r] / ns[r]);
+        kernel_added_ms.push_back(1e3 / ks[r] - 1e3 / ns[r]);
         ratio.push_back(bs[r] / ns[r]);
         added_b.push_back(1e6 / bs[r] - 1e6 / ns[r]);
         added_f.push_back(1e6 / fs[r] - 1e6 / ns[r]);
@@ -379,18 +414,43 @@ int main(int argc, char** argv) {
           break;
         }
       }
+      std::string kernel_verdict = "-";
+      switch (m.kernel_target) {
+        case Metric::KernelTarget::kNone:
+          break;
+        case Metric::KernelTarget::kRatio:
+          met &= Median(kernel_ratio) >= m.kernel_bound;
+          kernel_verdict = ">= " + Format(m.kernel_bound) + " of native: " +
+                           (Median(kernel_ratio) >= m.kernel_bound ? "met" : "NOT MET");
+          break;
+        case Metric::KernelTarget::kAtMostTimes:
+          met &= Median(kernel_ratio) <= m.kernel_bound;
+          kernel_verdict = "<= " + Format(m.kernel_bound) + "x native: " +
+                           (Median(kernel_ratio) <= m.kernel_bound ? "met" : "NOT MET");
+          break;
+        case Metric::KernelTarget::kAddedMs:
+          met &= Median(kernel_added_ms) < m.kernel_bound;
+          kernel_verdict = Format(Median(kernel_added_ms)) + " ms added" + range(kernel_added_ms) +
+                           ", < " + Format(m.kernel_bound) +
+                           " ms: " + (Median(kernel_added_ms) < m.kernel_bound ? "met" : "NOT MET");
+          break;
+      }
       all_met &= met;
-      std::printf("| %s | %s | %s | %s | %s | %s%s | %s | %s |\n", m.name.c_str(), m.unit.c_str(),
-                  Format(Median(ns)).c_str(), Format(Median(fs)).c_str(),
-                  Format(Median(bs)).c_str(), Format(Median(ratio)).c_str(), range(ratio).c_str(),
-                  target.c_str(), verdict.c_str());
+      std::string seccomp_target =
+          target == "-" ? "-" : target + (verdict.empty() ? "" : ": " + verdict);
+      std::printf("| %s | %s | %s | %s | %s | %s | %s%s | %s%s | %s | %s |\n", m.name.c_str(),
+                  m.unit.c_str(), Format(Median(ns)).c_str(), Format(Median(fs)).c_str(),
+                  Format(Median(bs)).c_str(), Format(Median(ks)).c_str(),
+                  Format(Median(ratio)).c_str(), range(ratio).c_str(),
+                  Format(Median(kernel_ratio)).c_str(), range(kernel_ratio).c_str(),
+                  seccomp_target.c_str(), kernel_verdict.c_str());
     }
   }
   if (only.empty() || std::string("memory").find(only) != std::string::npos) {
     long rss = PeakRssKiB(InClient(Way::kBindsup, "lo", {w, "threads", "64", "20000", "7003"}));
     bool rss_met = rss > 0 && rss < 8 * 1024;
     all_met &= rss_met;
-    std::printf("| supervisor peak RSS (64 threads) | MiB | | | %s | | < 8 MiB | %s |\n",
+    std::printf("| supervisor peak RSS (64 threads) | MiB | | | %s | | | | < 8 MiB: %s | - |\n",
                 Format(static_cast<double>(rss) / 1024).c_str(), rss_met ? "met" : "NOT MET");
   }
   std::printf("\n%d round%s: medians; ratios paired within each round. %s\n", rounds,

@@ -11,11 +11,17 @@
 //   workload bulk SECONDS HOST PORT      write to a TCP connection for SECONDS
 //                                        (the median of half-second windows)
 //   workload discard PORT                the server for bulk: read and discard
+//   workload unix-pingpong N             N round trips of a 64-byte message over
+//                                        a unix socketpair: sendmsg to a forked
+//                                        child, which answers with sendmsg (both
+//                                        on the CPU it started on)
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
+#include <sched.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -215,6 +221,54 @@ int Discard(int port) {
   }
 }
 
+// IPC as desktop programs do it: every message is a sendmsg (which seccomp
+// mode traps whatever the socket), answered by another process.
+int UnixPingPong(long n) {
+  int pair[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) Die("socketpair");
+  char message[64] = {};
+  auto exchange = [&](int fd, bool first) {
+    iovec iov{message, sizeof(message)};
+    msghdr m{};
+    m.msg_iov = &iov;
+    m.msg_iovlen = 1;
+    if (first && sendmsg(fd, &m, 0) != static_cast<ssize_t>(sizeof(message))) return false;
+    size_t got = 0;
+    while (got < sizeof(message)) {
+      ssize_t r = read(fd, message + got, sizeof(message) - got);
+      if (r <= 0) return false;
+      got += static_cast<size_t>(r);
+    }
+    if (!first && sendmsg(fd, &m, 0) != static_cast<ssize_t>(sizeof(message))) return false;
+    return true;
+  };
+  // Both ends on one CPU: a round trip across CPUs costs a wake-up whose
+  // time varies with what else runs (2x between runs, measured), which would
+  // drown what the modes change.
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(sched_getcpu(), &one);
+  sched_setaffinity(0, sizeof(one), &one);
+  pid_t child = fork();
+  if (child < 0) Die("fork");
+  if (child == 0) {
+    close(pair[0]);
+    while (exchange(pair[1], false)) {
+    }
+    _exit(0);
+  }
+  close(pair[1]);
+  auto start = Clock::now();
+  for (long i = 0; i < n; ++i) {
+    if (!exchange(pair[0], true)) Die("unix round trip");
+  }
+  const double rate = static_cast<double>(n) / Seconds(start);
+  close(pair[0]);
+  waitpid(child, nullptr, 0);
+  std::printf("%.0f round-trips/s\n", rate);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -228,6 +282,7 @@ int main(int argc, char** argv) {
   }
   if (mode == "bulk" && argc == 5) return Bulk(std::atof(argv[2]), argv[3], std::atoi(argv[4]));
   if (mode == "discard" && argc == 3) return Discard(std::atoi(argv[2]));
+  if (mode == "unix-pingpong" && argc == 3) return UnixPingPong(std::atol(argv[2]));
   std::fprintf(stderr, "workload: unknown mode or arguments (see the source)\n");
   return 2;
 }

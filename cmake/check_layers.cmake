@@ -22,13 +22,16 @@ foreach(line IN LISTS lines)
   set(allowed_${folder} ${folder} ${allowed})
 endforeach()
 
-# The layered folder an included path lives in (its directory, if that is a
-# folder of the table); empty otherwise.
+# The layered folder an included path lives in (its directory, or the
+# deepest folder of the table that holds it: supervisor/kernel/bpf/ is part
+# of supervisor/kernel/); empty otherwise.
 function(folder_of path out)
   get_filename_component(dir ${path} DIRECTORY)
   set(best "")
   foreach(folder IN LISTS folders)
-    if(dir STREQUAL folder)
+    string(LENGTH "${folder}" length)
+    string(LENGTH "${best}" best_length)
+    if((dir STREQUAL folder OR dir MATCHES "^${folder}/") AND length GREATER best_length)
       set(best ${folder})
     endif()
   endforeach()

@@ -10,16 +10,20 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/log.h"
 #include "supervisor/audit/audit_log.h"
 #include "supervisor/cli/help.h"
 #include "supervisor/cli/options.h"
+#include "supervisor/command/exit_status.h"
 #include "supervisor/doctor/doctor.h"
 #include "supervisor/host/interfaces.h"
-#include "supervisor/loop/exit_status.h"
+#include "supervisor/kernel/kernel_supervisor.h"
+#include "supervisor/kernel/options_bridge.h"
 #include "supervisor/loop/supervisor.h"
 #include "supervisor/relay/dns_relay.h"
 
@@ -40,6 +44,35 @@ void EnsureStandardDescriptors() {
 }
 
 void Print(const std::string& text) { fputs(text.c_str(), stdout); }
+
+// Kernel mode (docs/kernel-mode.md), with the seccomp supervisor's
+// configuration where they share it (the DNS relay, --grace). nullopt when
+// it cannot run here: with --mode kernel after saying why (the caller exits
+// 125), with --mode auto after saying so with -v (seccomp mode runs then).
+std::optional<int> RunKernelMode(const bindsup::Options& options, const bindsup::Config& config,
+                                 bindsup::Logger& log, bindsup::AuditLog& audit) {
+  namespace kernel = bindsup::kernel;
+  auto kernel_config = kernel::KernelConfigFromOptions(options);
+  bindsup::Result<int> status =
+      kernel_config ? bindsup::Result<int>(0) : bindsup::Result<int>(kernel_config.error());
+  if (kernel_config) {
+    // The same relay as seccomp mode's, for queries of the family no -d
+    // server has (dns_relay.h).
+    for (const auto& [relay, out] : {std::pair{&config.policy.relay4, &kernel_config->relay4},
+                                     std::pair{&config.policy.relay6, &kernel_config->relay6}}) {
+      if (*relay) *out = kernel::Relay{(*relay)->udp, (*relay)->tcp};
+    }
+    status = kernel::RunInKernelMode({std::move(*kernel_config), config.grace}, options.command,
+                                     log, audit);
+  }
+  if (status) return *status;
+  if (options.mode == bindsup::Mode::kKernel) {
+    log.Error("kernel mode cannot run here: {}", status.error().Message());
+  } else {
+    log.Info("kernel mode cannot run here ({}): running in seccomp mode", status.error().Message());
+  }
+  return std::nullopt;
+}
 
 }  // namespace
 
@@ -64,7 +97,7 @@ int main(int argc, char** argv) {
       for (const auto& source : {parsed->options.source4, parsed->options.source6}) {
         if (source) sources.push_back(*source);
       }
-      return bindsup::RunChecks(parsed->options.interface, sources, stdout);
+      return bindsup::RunChecks(parsed->options.interface, sources, parsed->options.mode, stdout);
     }
     case bindsup::Action::kRun:
       break;
@@ -146,8 +179,13 @@ int main(int argc, char** argv) {
   if (options.grace_seconds) {
     config.grace = std::chrono::milliseconds(static_cast<long long>(*options.grace_seconds * 1000));
   }
-  int status = bindsup::Supervisor(std::move(config), log, *audit).Run(options.command);
+  std::optional<int> status;
+  if (options.mode != bindsup::Mode::kSeccomp) {
+    status = RunKernelMode(options, config, log, *audit);
+    if (!status && options.mode == bindsup::Mode::kKernel) status = bindsup::kExitOwnError;
+  }
+  if (!status) status = bindsup::Supervisor(std::move(config), log, *audit).Run(options.command);
   audit->Finish();
   if (!audit->left_writer_behind()) delete audit;
-  return status;
+  return *status;
 }

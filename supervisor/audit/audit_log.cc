@@ -107,6 +107,8 @@ std::string_view ActionName(AuditAction action) {
       return "denied";
     case AuditAction::kError:
       return "error";
+    case AuditAction::kDropped:
+      return "dropped";
   }
   return "error";
 }
@@ -339,6 +341,11 @@ void AuditLog::PrintStats() {
     std::uint64_t n = it == per_action_.end() ? 0 : it->second;
     total += n;
     actions += fmt::format("{}{} {}", actions.empty() ? "" : ", ", ActionName(a), n);
+  }
+  // Only kernel mode's kill switch drops packets: named when it did.
+  if (auto it = per_action_.find(AuditAction::kDropped); it != per_action_.end()) {
+    total += it->second;
+    actions += fmt::format(", {} {}", ActionName(AuditAction::kDropped), it->second);
   }
   log_.Error("stats: {} decision(s): {}", total, actions);
   std::vector<std::pair<std::string, std::uint64_t>> top(per_destination_.begin(),

@@ -9,7 +9,8 @@
 //      "executable":"/usr/bin/curl","syscall":"connect","family":"inet",
 //      "protocol":"tcp","destination":"10.0.0.1:80","rewritten":null,
 //      "device":"wg0","action":"bound","errno":0,"error":null,"rule":null}
-//     action is one of bound, excluded, dns-rewritten, denied, error;
+//     action is one of bound, excluded, dns-rewritten, denied, error, and
+//     in kernel mode dropped (a packet the kill switch stopped);
 //     errno is the call's outcome as the program sees it (0 for success,
 //     115 EINPROGRESS for a non-blocking connect, ...), "error" its name.
 //   -v: the same events as readable text on stderr.
@@ -38,9 +39,10 @@
 
 namespace bindsup {
 
-enum class AuditAction { kBound, kExcluded, kDnsRewritten, kDenied, kError };
+// kDropped: kernel mode's kill switch dropped a packet (no call to answer).
+enum class AuditAction { kBound, kExcluded, kDnsRewritten, kDenied, kError, kDropped };
 
-// "bound", "excluded", "dns-rewritten", "denied", "error".
+// "bound", "excluded", "dns-rewritten", "denied", "error", "dropped".
 std::string_view ActionName(AuditAction action);
 
 // What a handler learned about one call.

@@ -41,26 +41,35 @@ Options:
       --grace SECONDS    when the command exits, send the processes it leaves
                          behind SIGTERM, then SIGKILL after SECONDS; always done
                          (default 10) when bindsup is PID 1
-  -v, --verbose          log every decision bindsup makes, as text
-      --check            check the kernel, the privileges and IFACE (up,
-                         addresses, a route bound traffic can use), print a
-                         checklist and exit: 0 if no check failed, 1 if one
-                         did; takes no COMMAND
+      --mode MODE        how COMMAND is held to IFACE: kernel (BPF programs
+                         on a cgroup of its own; needs root, or CAP_BPF and
+                         CAP_NET_ADMIN), seccomp (a supervisor performs every
+                         call that can choose a route), or auto (the default:
+                         kernel mode where it can run, else seccomp mode)
+  -v, --verbose          log every decision bindsup makes, as text, and the
+                         mode it runs in
+      --check            check the kernel, the privileges, which mode would
+                         run and IFACE (up, addresses, a route bound traffic
+                         can use), print a checklist and exit: 0 if no check
+                         failed, 1 if one did; takes no COMMAND
   -h, --help             show this help and exit
       --version          show the version and exit
 
 Environment: BIND_INTERFACE, BIND_SOURCE_IP, DNS_OVERRIDE_IP,
-DNS_OVERRIDE_PORT and BIND_EXCLUDE (the LD_PRELOAD tool's variables) are used
-when the matching option is absent.
+DNS_OVERRIDE_PORT and BIND_EXCLUDE (the LD_PRELOAD tool's variables), and
+BINDSUP_MODE (--mode), are used when the matching option is absent.
 
 Exit status: COMMAND's own; 128+N if COMMAND was killed by signal N; 125 if
 bindsup itself failed (bad option, unknown interface, ...); 126 if COMMAND
-cannot be executed; 127 if COMMAND was not found.
+cannot be executed; 127 if COMMAND was not found. --mode kernel exits with
+125 and says why when kernel mode cannot run here.
 
 Privileges: bindsup works without root. Unprivileged, it sets no_new_privs,
 so setuid programs inside run without their extra privileges. With
 CAP_SYS_ADMIN (e.g. as root) it does not, and setuid programs such as sudo
-keep working and stay supervised.
+keep working and stay supervised. As root, or with CAP_BPF and CAP_NET_ADMIN,
+--mode auto runs kernel mode: the program's calls then run at native speed,
+and a packet filter drops anything that would leave another way.
 
 If connections fail with "No route to host", IFACE has no route to the
 destination: add one, e.g. a default route through IFACE with a higher

@@ -34,6 +34,18 @@ Status ValidateInterfaceName(std::string_view name) {
   return {};
 }
 
+std::string_view ModeName(Mode mode) {
+  switch (mode) {
+    case Mode::kAuto:
+      return "auto";
+    case Mode::kKernel:
+      return "kernel";
+    case Mode::kSeccomp:
+      return "seccomp";
+  }
+  return "auto";
+}
+
 Environment ProcessEnvironment() {
   return [](std::string_view name) -> std::optional<std::string> {
     const char* value = std::getenv(std::string(name).c_str());
@@ -99,6 +111,13 @@ Result<double> ParseSeconds(std::string_view text) {
   return value;
 }
 
+Result<Mode> ParseMode(std::string_view text) {
+  for (Mode mode : {Mode::kAuto, Mode::kKernel, Mode::kSeccomp}) {
+    if (text == ModeName(mode)) return mode;
+  }
+  return Bad('\'' + std::string(text) + "' is not one of auto, kernel, seccomp");
+}
+
 Status AddExclusions(Options& o, std::string_view text, const std::string& what) {
   auto list = ParsePrefixList(text);
   if (!list) return Bad(what + ": " + list.error().context);
@@ -128,8 +147,15 @@ std::optional<std::string> Get(const Environment& env, std::string_view name) {
 
 // Fills what the command line left unset from the environment.
 Status ApplyEnvironment(Options& o, bool have_interface, bool have_dns, bool have_source,
-                        bool have_exclude, std::optional<std::string>& interface,
+                        bool have_exclude, bool have_mode, std::optional<std::string>& interface,
                         const Environment& env) {
+  if (!have_mode) {
+    if (auto v = Get(env, "BINDSUP_MODE")) {
+      auto mode = ParseMode(*v);
+      if (!mode) return Bad("BINDSUP_MODE: " + mode.error().context);
+      o.mode = *mode;
+    }
+  }
   if (!have_interface) {
     if (auto v = Get(env, "BIND_INTERFACE")) interface = *v;
   }
@@ -176,6 +202,7 @@ Result<Parsed> ParseOptions(std::span<const std::string> args, const Environment
   bool have_dns = false;
   bool have_source = false;
   bool have_exclude = false;
+  bool have_mode = false;
   size_t i = 0;
 
   // Returns the value of an option that takes one: the text after '=' (long
@@ -221,6 +248,13 @@ Result<Parsed> ParseOptions(std::span<const std::string> args, const Environment
         if (value.empty()) return Bad(what + ": empty file name");
         o.log_file = value;
         return {};
+      case 'M': {
+        auto mode = ParseMode(value);
+        if (!mode) return Bad(what + ": " + mode.error().context);
+        o.mode = *mode;
+        have_mode = true;
+        return {};
+      }
       case 'G': {
         auto seconds = ParseSeconds(value);
         if (!seconds) return Bad(what + ": " + seconds.error().context);
@@ -258,6 +292,7 @@ Result<Parsed> ParseOptions(std::span<const std::string> args, const Environment
                    : name == "--deny-errno" ? 'E'
                    : name == "--log"        ? 'L'
                    : name == "--grace"      ? 'G'
+                   : name == "--mode"       ? 'M'
                                             : '\0';
       if (which != '\0') {
         auto v = take_value(name, value);
@@ -310,7 +345,7 @@ Result<Parsed> ParseOptions(std::span<const std::string> args, const Environment
 
   o.command.assign(args.begin() + static_cast<std::ptrdiff_t>(i), args.end());
   if (Status s = ApplyEnvironment(o, interface.has_value(), have_dns, have_source, have_exclude,
-                                  interface, env);
+                                  have_mode, interface, env);
       !s) {
     return s.error();
   }

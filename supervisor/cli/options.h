@@ -15,8 +15,19 @@
 
 namespace bindsup {
 
+// --mode: how bindsup holds the program to the interface.
+//   kAuto     kernel mode when it can run here (privileges, cgroup2,
+//             containment), else seccomp mode
+//   kKernel   kernel mode, or fail (exit 125) saying why not
+//   kSeccomp  the seccomp supervisor, always
+enum class Mode { kAuto, kKernel, kSeccomp };
+
+// "auto", "kernel", "seccomp".
+std::string_view ModeName(Mode mode);
+
 struct Options {
   std::string interface;
+  Mode mode = Mode::kAuto;
   bool verbose = false;
   bool bind_listeners = false;
   // -d/--dns: at most one IPv4 and one IPv6 server.
@@ -36,7 +47,7 @@ struct Options {
   bool stats = false;
   // --grace SECONDS: how long the processes left when the command exits get
   // between SIGTERM and SIGKILL. Always applied when bindsup is PID 1 (with
-  // kDefaultGraceSeconds of loop/supervisor.h unless given); elsewhere only
+  // kDefaultGraceSeconds of command/signals.h unless given); elsewhere only
   // when given.
   std::optional<double> grace_seconds;
   std::vector<std::string> command;
@@ -61,6 +72,8 @@ Environment ProcessEnvironment();
 // absent, its LD_PRELOAD-tool environment variable is used:
 //   BIND_INTERFACE     -i      DNS_OVERRIDE_IP    -d (with DNS_OVERRIDE_PORT)
 //   BIND_SOURCE_IP     -s      BIND_EXCLUDE       -x
+// and bindsup's own:
+//   BINDSUP_MODE       --mode
 // An empty variable counts as unset. Errors have a one-line context naming
 // the problem and, for the environment, the variable.
 Result<Parsed> ParseOptions(std::span<const std::string> args, const Environment& env);

@@ -168,6 +168,29 @@ TEST(Options, EmptyVariablesAreUnset) {
   EXPECT_TRUE(p->options.exclude.empty());
 }
 
+TEST(Options, ModeIsAutoUnlessChosenByOptionOrEnvironment) {
+  auto p = Parse({"-i", "lo", "true"});
+  ASSERT_TRUE(p.ok()) << p.error().context;
+  EXPECT_EQ(p->options.mode, Mode::kAuto);
+  p = Parse({"-i", "lo", "--mode", "kernel", "true"});
+  ASSERT_TRUE(p.ok()) << p.error().context;
+  EXPECT_EQ(p->options.mode, Mode::kKernel);
+  p = Parse({"-i", "lo", "--mode=seccomp", "true"});
+  ASSERT_TRUE(p.ok()) << p.error().context;
+  EXPECT_EQ(p->options.mode, Mode::kSeccomp);
+  p = Parse({"-i", "lo", "true"}, Env{{"BINDSUP_MODE", "seccomp"}});
+  ASSERT_TRUE(p.ok()) << p.error().context;
+  EXPECT_EQ(p->options.mode, Mode::kSeccomp);
+  // The option wins over the variable, as for the others.
+  p = Parse({"-i", "lo", "--mode", "auto", "true"}, Env{{"BINDSUP_MODE", "kernel"}});
+  ASSERT_TRUE(p.ok()) << p.error().context;
+  EXPECT_EQ(p->options.mode, Mode::kAuto);
+  p = Parse({"-i", "lo", "--mode", "fast", "true"});
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.error().context, "option '--mode': 'fast' is not one of auto, kernel, seccomp");
+  EXPECT_EQ(ModeName(Mode::kKernel), "kernel");
+}
+
 struct BadEnv {
   Env env;
   std::string message;
@@ -191,7 +214,9 @@ INSTANTIATE_TEST_SUITE_P(
         BadEnv{{{"DNS_OVERRIDE_PORT", "53"}},
                "DNS_OVERRIDE_PORT is set but DNS_OVERRIDE_IP is not"},
         BadEnv{{{"BIND_EXCLUDE", "10.0.0.0/40"}},
-               "BIND_EXCLUDE: prefix length '40' is out of range 0-32"}));
+               "BIND_EXCLUDE: prefix length '40' is out of range 0-32"},
+        BadEnv{{{"BINDSUP_MODE", "kernal"}},
+               "BINDSUP_MODE: 'kernal' is not one of auto, kernel, seccomp"}));
 
 TEST(Options, BindInterfaceFromTheEnvironmentIsValidated) {
   auto p = Parse({"true"}, Env{{"BIND_INTERFACE", "a/b"}});

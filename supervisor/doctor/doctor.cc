@@ -9,7 +9,9 @@
 #include "supervisor/doctor/checklist.h"
 #include "supervisor/doctor/interface_check.h"
 #include "supervisor/doctor/kernel_probe.h"
+#include "supervisor/doctor/mode_lines.h"
 #include "supervisor/doctor/privileges.h"
+#include "supervisor/host/sysctls.h"
 
 namespace bindsup {
 
@@ -29,7 +31,8 @@ void Print(std::FILE* out, const std::vector<CheckLine>& lines) {
 
 }  // namespace
 
-int RunChecks(const std::string& interface, const std::vector<IpAddress>& sources, std::FILE* out) {
+int RunChecks(const std::string& interface, const std::vector<IpAddress>& sources, Mode mode,
+              std::FILE* out) {
   std::vector<CheckLine> all;
   auto section = [&](const std::string& title, std::vector<CheckLine> lines) {
     std::fputs((title + "\n").c_str(), out);
@@ -43,6 +46,8 @@ int RunChecks(const std::string& interface, const std::vector<IpAddress>& source
           KernelLines(ProbeKernel(std::chrono::milliseconds(5000)), ReadPtraceScope()));
   section("Privileges (uid " + std::to_string(geteuid()) + "):",
           PrivilegeLines(CurrentPrivileges()));
+  section("Mode:", ModeLines(mode, mode == Mode::kSeccomp ? kernel::ProbeReport{} : kernel::Probe(),
+                             NonlocalBindEnabled()));
   const InterfaceState state = InspectInterface(interface);
   std::vector<CheckLine> lines = InterfaceLines(state);
   std::vector<CheckLine> source_lines = SourceLines(state, sources);

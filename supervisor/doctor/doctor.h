@@ -1,11 +1,13 @@
 // `bindsup --check -i IFACE`: a checklist of what bindsup needs here.
 //
-// Three groups, one line per check:
+// Four groups, one line per check:
 //   kernel      every kernel feature the supervisor uses, proven by using it
 //               on a throwaway child (ProbeKernel), not by reading a version;
 //   privileges  which capabilities bindsup holds and what each changes; a
 //               missing one is information, never a failure (bindsup works
 //               unprivileged);
+//   mode        which mode --mode would run, and each step of kernel mode
+//               proven or failed (mode_lines.h);
 //   interface   IFACE exists, is up and has carrier, has addresses, and, per
 //               family, has a route that traffic bound to it can use; when it
 //               has none, the command that adds one.
@@ -28,12 +30,14 @@
 #include <string>
 #include <vector>
 
+#include "supervisor/cli/options.h"
 #include "supervisor/net/address.h"
 
 namespace bindsup {
 
-// Runs every check for `interface` (and the -s `sources`), writes the
-// checklist to `out`, and returns the exit status (CheckExitStatus).
-int RunChecks(const std::string& interface, const std::vector<IpAddress>& sources, std::FILE* out);
+// Runs every check for `interface` (and the -s `sources`) and `mode`, writes
+// the checklist to `out`, and returns the exit status (CheckExitStatus).
+int RunChecks(const std::string& interface, const std::vector<IpAddress>& sources, Mode mode,
+              std::FILE* out);
 
 }  // namespace bindsup

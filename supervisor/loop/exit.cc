@@ -10,8 +10,8 @@
 #include <chrono>
 #include <cstring>
 
-#include "supervisor/loop/exit_status.h"
-#include "supervisor/loop/process_tree.h"
+#include "supervisor/command/exit_status.h"
+#include "supervisor/command/process_tree.h"
 #include "supervisor/loop/supervisor.h"
 
 namespace bindsup {
@@ -53,27 +53,24 @@ void Supervisor::OnSignals(const boost::system::error_code& ec) {
 }
 
 void Supervisor::Forward(int sig, const signalfd_siginfo& info) {
-  // A signal the terminal sent to the foreground process group (SI_KERNEL)
-  // reached the command too: forwarding it would deliver it twice.
-  const bool from_terminal = info.ssi_code == SI_KERNEL;
-  if (!exit_status_) {
-    if (from_terminal) return;
-    if (syscall(SYS_pidfd_send_signal, child_pidfd_.get(), sig, nullptr, 0) != 0 &&
-        errno != ESRCH) {
-      log_.Error("cannot forward signal {} to the command: {}", sig, std::strerror(errno));
-    }
-    return;
+  switch (RespondToSignal(info, exit_status_.has_value(), stop_requested_)) {
+    case SignalResponse::kIgnore:
+      return;
+    case SignalResponse::kForward:
+      if (syscall(SYS_pidfd_send_signal, child_pidfd_.get(), sig, nullptr, 0) != 0 &&
+          errno != ESRCH) {
+        log_.Error("cannot forward signal {} to the command: {}", sig, std::strerror(errno));
+      }
+      return;
+    case SignalResponse::kStop:
+      log_.Error("stopping; {} remaining process(es) lose their supervisor and their network",
+                 DirectChildren().size());
+      io_.stop();
+      return;
+    case SignalResponse::kPassOn:
+      for (pid_t pid : DirectChildren()) kill(pid, sig);
+      return;
   }
-  // The command is gone; processes of the tree remain.
-  if (!IsTerminating(sig)) return;
-  if (stop_requested_) {
-    log_.Error("stopping; {} remaining process(es) lose their supervisor and their network",
-               DirectChildren().size());
-    io_.stop();
-    return;
-  }
-  stop_requested_ = true;
-  for (pid_t pid : DirectChildren()) kill(pid, sig);
 }
 
 void Supervisor::Reap() {

@@ -17,8 +17,8 @@
 #include "base/wake_signal.h"
 #include "filter/filter.h"
 #include "filter/syscall_table.h"
+#include "supervisor/command/exit_status.h"
 #include "supervisor/loop/child.h"
-#include "supervisor/loop/exit_status.h"
 #include "supervisor/program/process_info.h"
 
 namespace bindsup {
@@ -110,7 +110,7 @@ int Supervisor::Run(const std::vector<std::string>& command) {
   child_pid_ = child.pid;
   child_pidfd_ = std::move(child.pidfd);
   listener_ = std::make_unique<SeccompListener>(std::move(child.listener));
-  log_.Info("supervising '{}' (pid {}) on interface {}{}", command[0], child_pid_,
+  log_.Info("supervising '{}' (pid {}) on interface {} in seccomp mode{}", command[0], child_pid_,
             config_.policy.interface, spec.no_new_privs ? " (no_new_privs)" : "");
   if (Status s = listener_->EnableSyncWakeUp(); !s) log_.Info("{}", s.error().Message());
 

@@ -27,7 +27,8 @@
 // As PID 1 of a pid namespace (a container's entrypoint) bindsup is also its
 // init: it forwards signals to the command, reaps every orphan, and when the
 // command exits it sends SIGTERM to every process left in the namespace, then
-// SIGKILL after the grace period (--grace, default kDefaultGraceSeconds), and
+// SIGKILL after the grace period (--grace, default kDefaultGraceSeconds of
+// command/signals.h), and
 // exits with the command's status. Elsewhere --grace does the same for the
 // processes of the tree.
 #pragma once
@@ -46,11 +47,11 @@
 
 #include "base/log.h"
 #include "supervisor/audit/audit_log.h"
+#include "supervisor/command/signals.h"
 #include "supervisor/handlers/handlers.h"
 #include "supervisor/host/live_facts.h"
 #include "supervisor/loop/blocking_wait.h"
 #include "supervisor/loop/readiness.h"
-#include "supervisor/loop/signals.h"
 #include "supervisor/notify/notify_channel.h"
 #include "supervisor/operations/binding.h"
 #include "supervisor/operations/dns_redirects.h"
@@ -59,9 +60,6 @@
 #include "supervisor/program/network_namespace.h"
 
 namespace bindsup {
-
-// --grace when bindsup is PID 1 and none is given.
-inline constexpr double kDefaultGraceSeconds = 10;
 
 struct Config {
   PolicyConfig policy;  // the interface, --dns, --source-ip, --exclude, --allow, --deny

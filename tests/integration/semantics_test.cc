@@ -41,6 +41,21 @@ TEST_F(Semantics, PerformedCallsBehaveExactlyLikeTheKernel) {
   RunResult supervised = lab_->InClient({Bindsup(), "-i", "uplink1", "--", ToolPath("probe"),
                                          "semantics", kServer4, "10.201.1.5", dir_});
   ASSERT_EQ(supervised.exit_code, 0) << supervised.Describe();
+  if (InKernelMode()) {
+    // Kernel mode performs nothing, but binds a datagram socket to the
+    // interface at birth; IPv6 then checks a bound address against that
+    // device: ::1 is refused (docs/kernel-mode.md). The rest is the same.
+    auto replace = [](std::string text, const std::string& from, const std::string& to) {
+      const size_t at = text.find(from);
+      if (at != std::string::npos) text.replace(at, from.size(), to);
+      return text;
+    };
+    std::string expected =
+        replace(native.out, "bind6-short-form ok\n", "bind6-short-form errno99\n");
+    expected = replace(expected, "bind6-again EINVAL\n", "bind6-again errno99\n");
+    EXPECT_EQ(supervised.out, expected);
+    return;
+  }
   EXPECT_EQ(supervised.out, native.out);
 }
 

@@ -12,6 +12,9 @@ namespace {
 class Unprivileged : public InLab<> {
  protected:
   void SetUp() override {
+    BINDSUP_SKIP_IN_KERNEL_MODE(
+        "bindsup runs as nobody, where only seccomp mode can run (KernelMode."
+        "AutoRunsKernelModeWhereItCanAndKernelSaysWhyNot checks that choice)");
     InLab::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
     char dir[] = "/tmp/bindsup-nobody-XXXXXX";

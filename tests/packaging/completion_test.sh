@@ -17,8 +17,11 @@ help_long=$(grep -oE -- '--[a-z][a-z-]*' <<<"$help" | sort -u | xargs)
 help_short=$(grep -oE -- '^ +-[a-z],' <<<"$help" | tr -d ' ,' | sort -u | xargs)
 errnos=$("$bindsup" --deny-errno NOT-AN-ERRNO -i lo -- true 2>&1 |
          sed -n 's/.* is not one of \([A-Z, ]*\).*/\1/p' | tr -d ',' | tr ' ' '\n' | sort | xargs)
+modes=$("$bindsup" --mode NOT-A-MODE -i lo -- true 2>&1 |
+        sed -n 's/.* is not one of \([a-z, ]*\).*/\1/p' | tr -d ',' | tr ' ' '\n' | sort | xargs)
 interfaces=$(ls /sys/class/net | sort | xargs)
 [[ -n $errnos ]] || { echo "FAIL: bindsup named no errnos for --deny-errno"; failures=$((failures + 1)); }
+[[ -n $modes ]] || { echo "FAIL: bindsup named no modes for --mode"; failures=$((failures + 1)); }
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -118,6 +121,9 @@ for mode in full plain; do
   expect "$mode" "--deny-errno: what bindsup accepts" "$errnos" bindsup -i lo --deny-errno ""
   expect "$mode" "--deny-errno by prefix" "ECONNREFUSED ECONNRESET" bindsup --deny-errno ECONN
   expect "$mode" "--deny-errno=" "EHOSTUNREACH" bindsup --deny-errno = EHOST
+
+  expect "$mode" "--mode: what bindsup accepts" "$modes" bindsup -i lo --mode ""
+  expect "$mode" "--mode=" "kernel" bindsup --mode = k
 
   expect "$mode" "--log: files" "$tmp/audit.jsonl" bindsup --log "$tmp/aud"
   expect "$mode" "-x: a list to type" "" bindsup -i lo -x ""

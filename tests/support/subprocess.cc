@@ -7,12 +7,23 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <sstream>
 
 extern char** environ;
 
 namespace bindsup::testing {
+
+TestMode CurrentTestMode() {
+  static const TestMode mode = [] {
+    const char* value = std::getenv("BINDSUP_TEST_MODE");
+    return value != nullptr && std::string(value) == "kernel" ? TestMode::kKernel
+                                                              : TestMode::kSeccomp;
+  }();
+  return mode;
+}
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -41,17 +52,28 @@ pid_t Spawn(const std::vector<std::string>& argv, const std::vector<std::string>
 
   // bindsup reads the LD_PRELOAD tool's variables: a developer's own must
   // not change what the tests see. A test passes them explicitly.
+  // BINDSUP_MODE is the test mode's (CurrentTestMode), unless the test
+  // gives its own.
   static constexpr const char* kScrubbed[] = {
-      "BIND_INTERFACE=", "BIND_SOURCE_IP=", "DNS_OVERRIDE_IP=", "DNS_OVERRIDE_PORT=",
-      "BIND_EXCLUDE="};
+      "BIND_INTERFACE=",    "BIND_SOURCE_IP=", "DNS_OVERRIDE_IP=",
+      "DNS_OVERRIDE_PORT=", "BIND_EXCLUDE=",   "BINDSUP_MODE="};
+  auto starts = [](const std::string& text, const char* prefix) {
+    return text.compare(0, std::strlen(prefix), prefix) == 0;
+  };
   std::vector<std::string> env_strings;
   for (char** e = environ; *e != nullptr; ++e) {
     bool scrub = false;
-    for (const char* prefix : kScrubbed)
-      scrub |= std::strncmp(*e, prefix, std::strlen(prefix)) == 0;
+    for (const char* prefix : kScrubbed) scrub |= starts(*e, prefix);
     if (!scrub) env_strings.emplace_back(*e);
   }
-  for (const std::string& e : extra_env) env_strings.push_back(e);
+  bool own_mode = false;
+  for (const std::string& e : extra_env) {
+    env_strings.push_back(e);
+    own_mode |= starts(e, "BINDSUP_MODE=");
+  }
+  if (!own_mode) {
+    env_strings.push_back(std::string("BINDSUP_MODE=") + (InKernelMode() ? "kernel" : "seccomp"));
+  }
   std::vector<char*> envp;
   for (std::string& e : env_strings) envp.push_back(e.data());
   envp.push_back(nullptr);

@@ -58,4 +58,22 @@ class Background {
 // Directory of the test binaries and tools (set by CMake).
 std::string ToolPath(const std::string& name);
 
+// The mode every bindsup a test starts runs in: BINDSUP_TEST_MODE of the
+// test process, "seccomp" unless it is "kernel" (ctest registers the
+// integration tests once per mode, tests/CMakeLists.txt). The programs a test
+// starts get it as BINDSUP_MODE (bindsup's variable for --mode) unless the
+// test passes BINDSUP_MODE itself (RunOptions::env), so a test needs no
+// change to run in both modes.
+enum class TestMode { kSeccomp, kKernel };
+TestMode CurrentTestMode();
+inline bool InKernelMode() { return CurrentTestMode() == TestMode::kKernel; }
+
+// For a test whose subject does not exist in kernel mode (the seccomp
+// filter, the supervisor's performed calls, an unprivileged bindsup): it is
+// skipped there with `why`, never silently.
+#define BINDSUP_SKIP_IN_KERNEL_MODE(why)                                                  \
+  do {                                                                                    \
+    if (::bindsup::testing::InKernelMode()) GTEST_SKIP() << "seccomp mode only: " << why; \
+  } while (0)
+
 }  // namespace bindsup::testing

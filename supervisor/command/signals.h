@@ -25,6 +25,26 @@ inline constexpr std::array kForwardedSignals{SIGINT,  SIGTERM, SIGHUP,  SIGQUIT
 // whether a signal asks bindsup to stop waiting for the process tree).
 bool IsTerminating(int sig);
 
+// --grace when bindsup is PID 1 and none is given.
+inline constexpr double kDefaultGraceSeconds = 10;
+
+// What bindsup does with a signal it received, in either mode.
+enum class SignalResponse {
+  kIgnore,   // nothing
+  kForward,  // send it to the command
+  kPassOn,   // the command is gone: send it to the processes it left behind
+  kStop,     // a second terminating signal once the command is gone: stop
+             // waiting for what it left behind
+};
+
+// While the command runs, a signal is forwarded to it, unless the terminal
+// sent it to the whole foreground process group (SI_KERNEL), which the
+// command is in: forwarding would deliver it twice. Once the command has
+// exited, the first terminating signal is passed on to what it left, and
+// the second stops bindsup. `stop_requested` carries that across calls.
+SignalResponse RespondToSignal(const signalfd_siginfo& info, bool command_exited,
+                               bool& stop_requested);
+
 class SignalFd {
  public:
   // Blocks `kForwardedSignals` and SIGCHLD, saving the previous mask, and

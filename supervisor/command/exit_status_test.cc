@@ -1,4 +1,4 @@
-#include "supervisor/loop/exit_status.h"
+#include "supervisor/command/exit_status.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "supervisor/loop/signals.h"
+#include "supervisor/command/signals.h"
 
 #include <unistd.h>
 
@@ -8,6 +8,18 @@ namespace bindsup {
 
 bool IsTerminating(int sig) {
   return sig == SIGINT || sig == SIGTERM || sig == SIGHUP || sig == SIGQUIT;
+}
+
+SignalResponse RespondToSignal(const signalfd_siginfo& info, bool command_exited,
+                               bool& stop_requested) {
+  const int sig = static_cast<int>(info.ssi_signo);
+  if (!command_exited) {
+    return info.ssi_code == SI_KERNEL ? SignalResponse::kIgnore : SignalResponse::kForward;
+  }
+  if (!IsTerminating(sig)) return SignalResponse::kIgnore;
+  if (stop_requested) return SignalResponse::kStop;
+  stop_requested = true;
+  return SignalResponse::kPassOn;
 }
 
 Result<SignalFd> SignalFd::Create() {
@@ -32,4 +44,5 @@ bool SignalFd::Read(signalfd_siginfo& info) {
     return false;
   }
 }
+
 }  // namespace bindsup

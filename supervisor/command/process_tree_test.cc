@@ -1,5 +1,5 @@
 // The process tree walk, on a child and grandchild of the test process.
-#include "supervisor/loop/process_tree.h"
+#include "supervisor/command/process_tree.h"
 
 #include <gtest/gtest.h>
 #include <signal.h>

@@ -1,4 +1,4 @@
-#include "supervisor/loop/process_tree.h"
+#include "supervisor/command/process_tree.h"
 
 #include <sys/syscall.h>
 #include <unistd.h>
