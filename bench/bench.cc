@@ -6,7 +6,7 @@
 //   floor     under bench/floor: bindsup's filter, answered CONTINUE by a
 //             minimal notifier (what user notification itself costs)
 //   seccomp   under bindsup --mode seccomp (what an unprivileged run gets)
-//   kernel    under bindsup --mode kernel (what a root run gets: cgroup BPF
+//   kernel    under bindsup --mode kernel (what a privileged run gets when asked: cgroup BPF
 //             programs, docs/kernel-mode.md)
 // and prints the medians, the ratios and the targets of docs/performance.md
 // (seccomp mode's and kernel mode's), then where one intercepted call's time

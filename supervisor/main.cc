@@ -46,9 +46,9 @@ void EnsureStandardDescriptors() {
 void Print(const std::string& text) { fputs(text.c_str(), stdout); }
 
 // Kernel mode (docs/kernel-mode.md), with the seccomp supervisor's
-// configuration where they share it (the DNS relay, --grace). nullopt when
-// it cannot run here: with --mode kernel after saying why (the caller exits
-// 125), with --mode auto after saying so with -v (seccomp mode runs then).
+// configuration where they share it (the DNS relay, --grace): --mode kernel
+// only. nullopt, after saying why, when it cannot run here (the caller exits
+// 125).
 std::optional<int> RunKernelMode(const bindsup::Options& options, const bindsup::Config& config,
                                  bindsup::Logger& log, bindsup::AuditLog& audit) {
   namespace kernel = bindsup::kernel;
@@ -66,11 +66,7 @@ std::optional<int> RunKernelMode(const bindsup::Options& options, const bindsup:
                                      log, audit);
   }
   if (status) return *status;
-  if (options.mode == bindsup::Mode::kKernel) {
-    log.Error("kernel mode cannot run here: {}", status.error().Message());
-  } else {
-    log.Info("kernel mode cannot run here ({}): running in seccomp mode", status.error().Message());
-  }
+  log.Error("kernel mode cannot run here: {}", status.error().Message());
   return std::nullopt;
 }
 
@@ -180,9 +176,11 @@ int main(int argc, char** argv) {
     config.grace = std::chrono::milliseconds(static_cast<long long>(*options.grace_seconds * 1000));
   }
   std::optional<int> status;
-  if (options.mode != bindsup::Mode::kSeccomp) {
+  // --mode auto runs seccomp mode until kernel mode behaves the same in
+  // every case (docs/kernel-mode.md, "Not the default yet").
+  if (options.mode == bindsup::Mode::kKernel) {
     status = RunKernelMode(options, config, log, *audit);
-    if (!status && options.mode == bindsup::Mode::kKernel) status = bindsup::kExitOwnError;
+    if (!status) status = bindsup::kExitOwnError;
   }
   if (!status) status = bindsup::Supervisor(std::move(config), log, *audit).Run(options.command);
   audit->Finish();

@@ -68,8 +68,9 @@ Privileges: bindsup works without root. Unprivileged, it sets no_new_privs,
 so setuid programs inside run without their extra privileges. With
 CAP_SYS_ADMIN (e.g. as root) it does not, and setuid programs such as sudo
 keep working and stay supervised. As root, or with CAP_BPF and CAP_NET_ADMIN,
---mode auto runs kernel mode: the program's calls then run at native speed,
-and a packet filter drops anything that would leave another way.
+--mode kernel runs kernel mode: the program's calls then run at native speed,
+and a packet filter drops anything that would leave another way (--mode auto
+does not choose it yet: see bindsup(1), MODES).
 
 If connections fail with "No route to host", IFACE has no route to the
 destination: add one, e.g. a default route through IFACE with a higher

@@ -16,8 +16,9 @@
 namespace bindsup {
 
 // --mode: how bindsup holds the program to the interface.
-//   kAuto     kernel mode when it can run here (privileges, cgroup2,
-//             containment), else seccomp mode
+//   kAuto     seccomp mode, for now: kernel mode does not yet behave the
+//             same in every case (docs/kernel-mode.md, "Not the default
+//             yet"), so it runs only when asked for
 //   kKernel   kernel mode, or fail (exit 125) saying why not
 //   kSeccomp  the seccomp supervisor, always
 enum class Mode { kAuto, kKernel, kSeccomp };

@@ -18,15 +18,21 @@ std::vector<CheckLine> ModeLines(Mode mode, const kernel::ProbeReport& probe,
   const std::string asked = "--mode " + std::string(ModeName(mode));
   if (mode == Mode::kSeccomp) {
     lines.push_back({Mark::kInfo, asked + " runs seccomp mode", {}});
-  } else if (probe.usable) {
-    lines.push_back({Mark::kOk, asked + " runs kernel mode", {}});
   } else if (mode == Mode::kKernel) {
-    lines.push_back({Mark::kFail,
-                     asked + " fails here (exit status 125): kernel mode cannot run",
-                     {why_not, "--mode auto would run seccomp mode"}});
+    if (probe.usable) {
+      lines.push_back({Mark::kOk, asked + " runs kernel mode", {}});
+    } else {
+      lines.push_back({Mark::kFail,
+                       asked + " fails here (exit status 125): kernel mode cannot run",
+                       {why_not, "--mode auto would run seccomp mode"}});
+    }
+  } else if (probe.usable) {
+    lines.push_back({Mark::kInfo,
+                     asked + " runs seccomp mode; kernel mode could run here with --mode kernel",
+                     {"auto does not choose it yet: a few things differ (bindsup(1), MODES)"}});
   } else {
     lines.push_back(
-        {Mark::kInfo, asked + " runs seccomp mode: kernel mode cannot run here", {why_not}});
+        {Mark::kInfo, asked + " runs seccomp mode; kernel mode cannot run here", {why_not}});
   }
   for (const std::string& name : nonlocal_bind) {
     lines.push_back({Mark::kWarn,

@@ -22,9 +22,16 @@ kernel::ProbeReport Unprivileged() {
 }
 
 TEST(Doctor, ModeSaysWhichModeRuns) {
-  auto lines = ModeLines(Mode::kAuto, Usable(), {});
-  EXPECT_TRUE(Contains(Text(lines), "[ ok ] --mode auto runs kernel mode"));
+  auto lines = ModeLines(Mode::kKernel, Usable(), {});
+  EXPECT_TRUE(Contains(Text(lines), "[ ok ] --mode kernel runs kernel mode"));
   EXPECT_TRUE(Contains(Text(lines), "[ ok ] kernel mode, containment: Landlock ABI 4"));
+  EXPECT_EQ(CheckExitStatus(lines), 0);
+  // auto runs seccomp mode even where kernel mode could run (not the
+  // default yet), and says how to ask for kernel mode.
+  lines = ModeLines(Mode::kAuto, Usable(), {});
+  EXPECT_TRUE(Contains(Text(lines),
+                       "[info] --mode auto runs seccomp mode; kernel mode could run "
+                       "here with --mode kernel"));
   EXPECT_EQ(CheckExitStatus(lines), 0);
   lines = ModeLines(Mode::kSeccomp, {}, {});
   EXPECT_EQ(Text(lines), "[info] --mode seccomp runs seccomp mode\n");
@@ -35,7 +42,7 @@ TEST(Doctor, KernelModeThatCannotRunFailsOnlyWhenAskedFor) {
   EXPECT_EQ(CheckExitStatus(lines), 0);
   // The first failed step is the reason.
   EXPECT_TRUE(Contains(Text(lines),
-                       "[info] --mode auto runs seccomp mode: kernel mode cannot "
+                       "[info] --mode auto runs seccomp mode; kernel mode cannot "
                        "run here\n       privileges: kernel mode needs CAP_BPF"));
   lines = ModeLines(Mode::kKernel, Unprivileged(), {});
   EXPECT_EQ(CheckExitStatus(lines), 1);
