@@ -45,7 +45,7 @@ Options:
                          on a cgroup of its own; needs root, or CAP_BPF and
                          CAP_NET_ADMIN), seccomp (a supervisor performs every
                          call that can choose a route), or auto (the default:
-                         kernel mode where it can run, else seccomp mode)
+                         seccomp mode for now; see bindsup(1), MODES)
   -v, --verbose          log every decision bindsup makes, as text, and the
                          mode it runs in
       --check            check the kernel, the privileges, which mode would
