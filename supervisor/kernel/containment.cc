@@ -104,7 +104,10 @@ std::vector<std::string> Steps(const std::string& path) {
     size_t slash = path.find('/', i);
     if (slash == std::string::npos) slash = path.size();
     if (slash > i) {
-      at += "/" + path.substr(i, slash - i);
+      // Appended piece by piece: GCC 12 at -O3 reports a false -Wrestrict
+      // for a string literal + std::string temporary (GCC bug 105651).
+      at += '/';
+      at.append(path, i, slash - i);
       out.push_back(at);
     }
     i = slash + 1;
@@ -113,7 +116,9 @@ std::vector<std::string> Steps(const std::string& path) {
 }
 
 std::string Join(const std::string& dir, const char* name) {
-  return dir == "/" ? "/" + std::string(name) : dir + "/" + name;
+  std::string joined = dir;
+  if (joined != "/") joined += '/';  // not "/" + ...: GCC bug 105651 (above)
+  return joined += name;
 }
 
 Status AddRule(int ruleset, const std::string& path) {
