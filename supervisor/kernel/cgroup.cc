@@ -2,12 +2,10 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <linux/mount.h>
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -95,20 +93,6 @@ std::optional<std::string> Below(const std::string& root, const std::string& pat
   if (path == root) return std::string();
   if (path.rfind(root + "/", 0) == 0) return path.substr(root.size() + 1);
   return std::nullopt;
-}
-
-// A detached cgroup2 mount (fsopen, fsconfig, fsmount): nothing appears in
-// any mount table, and closing the fd unmounts it.
-Result<UniqueFd> MountDetached() {
-  UniqueFd context(static_cast<int>(syscall(SYS_fsopen, "cgroup2", FSOPEN_CLOEXEC)));
-  if (!context) return Error::FromErrno("fsopen(cgroup2)");
-  if (syscall(SYS_fsconfig, context.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0)
-    return Error::FromErrno("fsconfig(cgroup2)");
-  UniqueFd mount(static_cast<int>(syscall(SYS_fsmount, context.get(), FSMOUNT_CLOEXEC, 0)));
-  if (!mount) return Error::FromErrno("fsmount(cgroup2)");
-  UniqueFd root(openat(mount.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!root) return Error::FromErrno("open the cgroup2 mount");
-  return root;
 }
 
 Result<std::string> ReadSmall(int dir, const char* file) {
@@ -281,18 +265,11 @@ Result<Hierarchy> OpenHierarchy() {
       }
     }
   }
-  auto detached = MountDetached();
-  if (!detached) {
-    return Error{detached.error().code,
-                 "no writable cgroup2 mount holds this process's cgroup (" + *own +
-                     "), and mounting one failed: " + detached.error().context};
-  }
-  Hierarchy h;
-  h.root = std::move(*detached);
-  h.mount_root = "/";
-  h.own_cgroup = own->size() > 1 ? own->substr(1) : std::string();
-  h.where = "a detached cgroup2 mount";
-  return h;
+  // No mount of our own: one made from the initial cgroup namespace would
+  // apply its options to the whole hierarchy (apply_cgroup_root_flags),
+  // turning nsdelegate and memory_recursiveprot off for the host.
+  return Error{ENOENT, "no writable cgroup2 mount holds this process's cgroup (" + *own +
+                           "): mount the cgroup2 hierarchy read-write"};
 }
 
 Result<RunCgroup> RunCgroup::Create(const Hierarchy& hierarchy) {

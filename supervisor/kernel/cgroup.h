@@ -5,9 +5,9 @@
 // The hierarchy is found, not assumed: a writable cgroup2 mount in
 // /proc/self/mountinfo whose root holds bindsup's cgroup; else one in the
 // mount namespace of an ancestor or of pid 1, through /proc/PID/root (`ip
-// netns exec` hides /sys/fs/cgroup, for one); else (with CAP_SYS_ADMIN) a detached mount of our
-// own (fsopen/fsmount), which appears in no mount table but costs
-// milliseconds to make and to drop.
+// netns exec` hides /sys/fs/cgroup, for one); else kernel mode cannot run.
+// bindsup never mounts one itself: a cgroup2 mount made from the initial
+// cgroup namespace sets the hierarchy's options for the whole host.
 //
 // bindsup holds an exclusive flock on its run's cgroup for as long as it
 // lives. The next run removes every empty "bindsup-*" cgroup nobody holds:
@@ -40,8 +40,7 @@ struct Hierarchy {
 // for the root). Error ENOENT without a cgroup2 line (a v1-only system).
 Result<std::string> OwnCgroupPath();
 
-// Finds (or, privileged, mounts detached) the cgroup2 hierarchy that holds
-// bindsup's cgroup.
+// Finds the cgroup2 hierarchy that holds bindsup's cgroup (ENOENT: none).
 Result<Hierarchy> OpenHierarchy();
 
 // Every cgroup2 mount point in this mount namespace (for containment: the

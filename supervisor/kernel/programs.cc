@@ -191,6 +191,11 @@ Status Programs::Attach(int cgroup_fd) {
   };
   for (const Attachment& a : all) {
     if (!a.needed) continue;
+    // BPF_F_ALLOW_MULTI is a security choice, not a convenience: a program
+    // attached with flags 0 or BPF_F_ALLOW_OVERRIDE can be detached with
+    // BPF_PROG_DETACH naming no program by anyone who can open the cgroup's
+    // directory, no capability needed (bpf_prog_detach, find_detach_entry;
+    // seen on 6.18 as uid 65534). A multi attachment needs the program's fd.
     if (bpf_prog_attach(bpf_program__fd(a.program), cgroup_fd, a.type, BPF_F_ALLOW_MULTI) != 0) {
       return Error::FromErrno(std::string("attach BPF program ") + bpf_program__name(a.program));
     }
